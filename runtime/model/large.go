@@ -1,0 +1,100 @@
+package model
+
+import "math"
+
+// largeBlock runs xLSTM Large block i on x (s × D) in place (SPEC §8):
+//
+//	x += out_proj(σ(o) · MultiHeadNorm(mLSTM(q, k, v, cap(ĩ), cap(f̃))))
+//	x += down(silu(up_gate(xn2)) · up(xn2)),  xn2 = RMSNorm(x)
+//
+// The full-sequence form is the chunkwise one, as the official inference
+// and train modes use (SPEC §8.2).
+func (m *Model[F]) largeBlock(i int, x []F, s int, st *blockState[F], ws *arena[F], f form) {
+	w, g := &m.large[i], m.cfg.Large
+	d, qk, vd, nh := m.cfg.EmbeddingDim, g.QKDim, g.VDim, g.NumHeads
+	dk, dv := g.DHQK, g.DHV
+
+	xn := ws.take(s * d)
+	for t := 0; t < s; t++ {
+		rmsNorm(xn[t*d:(t+1)*d], x[t*d:(t+1)*d], w.normM, g.NormEps)
+	}
+	m.emitBlock(i, "norm_mlstm", xn, s, d)
+	q, k := ws.take(s*qk), ws.take(s*qk)
+	v, o := ws.take(s*vd), ws.take(s*vd)
+	linearSeq(q, w.q, w.qB, xn, d, qk)
+	linearSeq(k, w.k, w.kB, xn, d, qk)
+	linearSeq(v, w.v, w.vB, xn, d, vd)
+	linearSeq(o, w.o, w.oB, xn, d, vd)
+	m.emitBlock(i, "q", q, s, qk)
+	m.emitBlock(i, "k", k, s, qk)
+	m.emitBlock(i, "v", v, s, vd)
+	gates := ws.take(s * 2 * nh) // per position: ĩ (NH) then f̃ (NH)
+	for t := 0; t < s; t++ {
+		gt := gates[t*2*nh : (t+1)*2*nh]
+		linear(gt[:nh], w.igW, w.igB, xn[t*d:(t+1)*d])
+		linear(gt[nh:], w.fgW, w.fgB, xn[t*d:(t+1)*d])
+	}
+	m.emitBlock(i, "gates_preact", gates, s, 2*nh)
+	for j := range gates {
+		gates[j] = softcap(gates[j], g.GateSoftCap)
+	}
+
+	h := ws.take(s * vd)
+	scratch := ws.take(2 * g.ChunkSize)
+	for hh := 0; hh < nh; hh++ {
+		hd := mlstmHead[F]{
+			q:   view[F]{q, qk, hh * dk, dk},
+			k:   view[F]{k, qk, hh * dk, dk},
+			v:   view[F]{v, vd, hh * dv, dv},
+			i:   view[F]{gates, 2 * nh, hh, 1},
+			f:   view[F]{gates, 2 * nh, nh + hh, 1},
+			h:   view[F]{h, vd, hh * dv, dv},
+			qs:  F(1 / math.Sqrt(float64(dk))),
+			ks:  1,
+			eps: g.Eps,
+			c:   st.c[hh*dk*dv : (hh+1)*dk*dv],
+			n:   st.n[hh*dk : (hh+1)*dk],
+			m:   &st.m[hh],
+		}
+		if f == formRecurrent {
+			hd.recurrent(s)
+		} else {
+			hd.chunkwise(s, g.ChunkSize, scratch)
+		}
+	}
+	m.emitBlock(i, "h_tilde", h, s, vd)
+
+	y := ws.take(s * d)
+	for t := 0; t < s; t++ {
+		ht := h[t*vd : (t+1)*vd]
+		groupNorm(ht, ht, w.mhNorm, nh, g.NormEps, false)
+		ot := o[t*vd : (t+1)*vd]
+		for j := range ht {
+			ht[j] *= sigmoid(ot[j])
+		}
+		linear(y[t*d:(t+1)*d], w.outProj, w.outProjB, ht)
+	}
+	m.emitBlock(i, "out_proj", y, s, d)
+	for j := range y {
+		x[j] += y[j]
+	}
+
+	// SwiGLU feed-forward.
+	ff := g.FFNDim
+	xn2, ug, u := ws.take(d), ws.take(ff), ws.take(ff)
+	for t := 0; t < s; t++ {
+		xt := x[t*d : (t+1)*d]
+		rmsNorm(xn2, xt, w.normF, g.NormEps)
+		linear(ug, w.upGate, w.upGateB, xn2)
+		linear(u, w.up, w.upB, xn2)
+		for j := range u {
+			u[j] *= silu(ug[j])
+		}
+		linear(y[t*d:(t+1)*d], w.down, w.downB, u)
+		for j := range xt {
+			xt[j] += y[t*d+j]
+		}
+	}
+	m.emitBlock(i, "ffn", y, s, d)
+	m.emitBlock(i, "out", x, s, d)
+}

@@ -1,0 +1,225 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/xlstm-go/xlstm/weights/safetensors"
+)
+
+// lmChunkSize is the chunk length the original LM's prefill uses; the
+// chunkwise form equals the recurrent one for any chunk length.
+const lmChunkSize = 64
+
+// Model is a loaded model of either family: weights by role plus the
+// reference forward in three forms (full sequence, prefill, step). A Model
+// is read-only after Load, so many States may use it at once.
+type Model[F Float] struct {
+	cfg     *Config
+	fp      [32]byte // cfg.Fingerprint(), names the model in saved states
+	embed   []F      // (V, D)
+	head    []F      // (V, D); the embedding when tied
+	outNorm []F      // post-blocks norm (D); nil when absent
+	lm      []lmBlock[F]
+	act     func(F) F // the sLSTM blocks' FFN activation
+	large   []largeBlock[F]
+
+	// trace, when set by tests, receives intermediate activations under the
+	// official module names (rows × cols, row-major) during Forward.
+	trace func(name string, data []F, rows, cols int)
+}
+
+// lmBlock is one original-LM block: exactly one of m and s is set.
+type lmBlock[F Float] struct {
+	m *lmMLSTM[F]
+	s *lmSLSTM[F]
+}
+
+// New builds a model from a validated config and a tensor source. Every
+// missing, mis-shaped or unexpected tensor is reported by name.
+func New[F Float](cfg *Config, src Source) (*Model[F], error) {
+	if cfg == nil {
+		return nil, errors.New("model: nil config")
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	m := &Model[F]{cfg: cfg, fp: cfg.Fingerprint()}
+	l := &loader[F]{src: src, used: map[string]bool{}}
+	switch cfg.Family {
+	case FamilyLM:
+		m.loadLM(l)
+		if cfg.LM.FFN != nil {
+			m.act = activation[F](cfg.LM.FFN.ActFn)
+		}
+	case FamilyLarge:
+		m.loadLarge(l)
+	default:
+		return nil, fmt.Errorf("model: unknown family %d", cfg.Family)
+	}
+	if err := l.finish(); err != nil {
+		return nil, fmt.Errorf("model weights: %w", err)
+	}
+	return m, nil
+}
+
+// Load reads the config (config.yaml or config.json) and the safetensors
+// weights (single file or shards) of a checkpoint directory.
+func Load[F Float](dir string) (*Model[F], error) {
+	cfg, err := LoadConfig(dir)
+	if err != nil {
+		return nil, err
+	}
+	set, err := safetensors.OpenDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", dir, err)
+	}
+	// Weights are copied into the model, so the mapping can go.
+	defer set.Close()
+	m, err := New[F](cfg, set)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", dir, err)
+	}
+	return m, nil
+}
+
+// Config returns the model's configuration (not to be modified).
+func (m *Model[F]) Config() *Config { return m.cfg }
+
+func (m *Model[F]) checkTokens(tokens []int) error {
+	if len(tokens) == 0 {
+		return errors.New("no tokens")
+	}
+	for i, t := range tokens {
+		if t < 0 || t >= m.cfg.VocabSize {
+			return fmt.Errorf("token %d at position %d is outside the vocabulary [0,%d)", t, i, m.cfg.VocabSize)
+		}
+	}
+	return nil
+}
+
+// Forward runs the full-sequence form on tokens from a zero state and
+// returns the logits (len(tokens) × VocabSize): the original LM's mLSTM
+// blocks use the parallel form (SPEC §4.1), xLSTM Large the chunkwise form
+// (SPEC §8.1). Use Prefill to continue from or keep a state.
+func (m *Model[F]) Forward(tokens []int) ([]F, error) {
+	if err := m.checkTokens(tokens); err != nil {
+		return nil, fmt.Errorf("forward: %w", err)
+	}
+	st := m.NewState()
+	logits := make([]F, len(tokens)*m.cfg.VocabSize)
+	m.run(st, tokens, logits, formParallel)
+	return logits, nil
+}
+
+// Prefill consumes tokens starting from st, updating st, with the chunkwise
+// form. logits may be nil (none wanted), VocabSize long (the last
+// position's) or len(tokens)×VocabSize (every position's).
+func (m *Model[F]) Prefill(st *State[F], tokens []int, logits []F) error {
+	if err := m.checkState(st); err != nil {
+		return fmt.Errorf("prefill: %w", err)
+	}
+	if err := m.checkTokens(tokens); err != nil {
+		return fmt.Errorf("prefill: %w", err)
+	}
+	v := m.cfg.VocabSize
+	if logits != nil && len(logits) != v && len(logits) != len(tokens)*v {
+		return fmt.Errorf("prefill: logits buffer has %d elements, want 0, %d or %d", len(logits), v, len(tokens)*v)
+	}
+	m.run(st, tokens, logits, formChunkwise)
+	return nil
+}
+
+// Step consumes one token with the recurrent form (SPEC §4.2, §5.2, §8.1),
+// updating st, and writes the next-token logits (VocabSize) into logits.
+// After the first call it allocates nothing.
+func (m *Model[F]) Step(st *State[F], token int, logits []F) error {
+	if err := m.checkState(st); err != nil {
+		return fmt.Errorf("step: %w", err)
+	}
+	if token < 0 || token >= m.cfg.VocabSize {
+		return fmt.Errorf("step: token %d is outside the vocabulary [0,%d)", token, m.cfg.VocabSize)
+	}
+	if len(logits) != m.cfg.VocabSize {
+		return fmt.Errorf("step: logits buffer has %d elements, want %d", len(logits), m.cfg.VocabSize)
+	}
+	st.one[0] = token
+	m.run(st, st.one[:], logits, formRecurrent)
+	return nil
+}
+
+// form selects how the mLSTM cell walks a sequence.
+type form int
+
+const (
+	formParallel  form = iota // parallel from a zero state (LM); chunkwise for Large
+	formChunkwise             // chunkwise from the state
+	formRecurrent             // one step at a time from the state
+)
+
+// run embeds tokens, runs every block and the head. logits may be nil, one
+// row (the last position's) or one row per token.
+func (m *Model[F]) run(st *State[F], tokens []int, logits []F, f form) {
+	ws := &st.ws
+	ws.reset()
+	c := m.cfg
+	s, d, v := len(tokens), c.EmbeddingDim, c.VocabSize
+	x := ws.take(s * d)
+	for t, tok := range tokens {
+		copy(x[t*d:(t+1)*d], m.embed[tok*d:(tok+1)*d])
+	}
+	m.emit("embedding", x, s, d)
+	for i := range st.blocks {
+		switch {
+		case c.Family == FamilyLarge:
+			m.largeBlock(i, x, s, &st.blocks[i], ws, f)
+		case m.lm[i].m != nil:
+			m.mlstmBlock(i, x, s, &st.blocks[i], ws, f)
+		default:
+			m.slstmBlock(i, x, s, &st.blocks[i], ws)
+		}
+	}
+	st.pos += s
+	if logits == nil {
+		return
+	}
+	first := 0
+	if len(logits) == v {
+		first = s - 1
+	}
+	rows := s - first
+	xn := ws.take(rows * d)
+	for r := 0; r < rows; r++ {
+		in, out := x[(first+r)*d:(first+r+1)*d], xn[r*d:(r+1)*d]
+		switch {
+		case m.outNorm == nil:
+			copy(out, in)
+		case c.Family == FamilyLM:
+			layerNorm(out, in, m.outNorm, 1e-5, true)
+		default:
+			rmsNorm(out, in, m.outNorm, c.Large.NormEps)
+		}
+	}
+	m.emit("out_norm", xn, rows, d)
+	linearSeq(logits, m.head, nil, xn, d, v)
+	m.emit("lm_head", logits, rows, v)
+	if c.Family == FamilyLarge {
+		for j := range logits {
+			logits[j] = softcap(logits[j], c.Large.OutputLogitSoftCap)
+		}
+	}
+}
+
+// emit passes an activation to the test trace, if any.
+func (m *Model[F]) emit(name string, data []F, rows, cols int) {
+	if m.trace != nil {
+		m.trace(name, data, rows, cols)
+	}
+}
+
+// emitBlock passes block i's activation to the trace as "blocks.<i>.<name>".
+func (m *Model[F]) emitBlock(i int, name string, data []F, rows, cols int) {
+	if m.trace != nil {
+		m.trace(fmt.Sprintf("blocks.%d.%s", i, name), data, rows, cols)
+	}
+}

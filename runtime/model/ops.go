@@ -1,0 +1,168 @@
+package model
+
+import "math"
+
+// Float is the element type of the reference: float32 runs, float64 is what
+// the parity tests hold to 1e-9 against the official float64 runs.
+type Float interface{ ~float32 | ~float64 }
+
+// The element-wise functions below compute in float64 and round once, so the
+// float32 and float64 builds share one definition of every nonlinearity.
+
+func sigmoid[F Float](x F) F { return F(1 / (1 + math.Exp(-float64(x)))) }
+
+func silu[F Float](x F) F { return x * sigmoid(x) }
+
+// logsigmoid is -log(1+exp(-x)) in a form that neither overflows nor loses
+// precision for large |x|.
+func logsigmoid[F Float](x F) F {
+	v := float64(x)
+	if v >= 0 {
+		return F(-math.Log1p(math.Exp(-v)))
+	}
+	return F(v - math.Log1p(math.Exp(v)))
+}
+
+func softcap[F Float](x F, c float64) F {
+	if c <= 0 {
+		return x
+	}
+	return F(c * math.Tanh(float64(x)/c))
+}
+
+func exp[F Float](x F) F { return F(math.Exp(float64(x))) }
+
+// gelu is the exact erf form used by torch.nn.functional.gelu.
+func gelu[F Float](x F) F {
+	v := float64(x)
+	return F(0.5 * v * (1 + math.Erf(v/math.Sqrt2)))
+}
+
+// activation returns the FFN activation named in the config (SPEC §5.4).
+func activation[F Float](name string) func(F) F {
+	switch name {
+	case "gelu":
+		return gelu[F]
+	case "relu":
+		return func(x F) F { return max(x, 0) }
+	case "relu^2":
+		return func(x F) F { r := max(x, 0); return r * r }
+	case "sigmoid":
+		return sigmoid[F]
+	case "swish":
+		return silu[F]
+	case "selu":
+		return func(x F) F {
+			const alpha, scale = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+			v := float64(x)
+			if v > 0 {
+				return F(scale * v)
+			}
+			return F(scale * alpha * math.Expm1(v))
+		}
+	}
+	return nil
+}
+
+// dot returns Σ a[i]*b[i] over len(a) elements. It accumulates in float64:
+// the reference is meant to sit closer to the exact result than any fast
+// float32 kernel checked against it.
+func dot[F Float](a, b []F) F {
+	var s float64
+	b = b[:len(a)]
+	for i, x := range a {
+		s += float64(x) * float64(b[i])
+	}
+	return F(s)
+}
+
+// linear computes y = W x (+ bias) for one vector: W is (out, in) row-major
+// as in torch.nn.Linear; bias may be nil.
+func linear[F Float](y, w, bias, x []F) {
+	in := len(x)
+	for o := range y {
+		s := dot(w[o*in:(o+1)*in], x)
+		if bias != nil {
+			s += bias[o]
+		}
+		y[o] = s
+	}
+}
+
+// linearSeq applies linear to each of the S rows of x (S×in) into y (S×out).
+func linearSeq[F Float](y, w, bias, x []F, in, out int) {
+	s := len(x) / in
+	for t := 0; t < s; t++ {
+		linear(y[t*out:(t+1)*out], w, bias, x[t*in:(t+1)*in])
+	}
+}
+
+// headwise is LinearHeadwiseExpand (SPEC §3.2): a block-diagonal projection
+// with weight (nph, outPer, inPer); bias (nph*outPer) may be nil.
+func headwise[F Float](y, w, bias, x []F, nph int) {
+	inPer := len(x) / nph
+	outPer := len(y) / nph
+	for h := 0; h < nph; h++ {
+		linear(y[h*outPer:(h+1)*outPer], w[h*outPer*inPer:(h+1)*outPer*inPer], nil, x[h*inPer:(h+1)*inPer])
+	}
+	if bias != nil {
+		for i := range y {
+			y[i] += bias[i]
+		}
+	}
+}
+
+// layerNorm normalises x over its whole length (mean-centred, biased
+// variance) and scales by w (+1 when offset: the original LM stores the scale
+// as an offset, SPEC §2). w may be nil (scale 1).
+func layerNorm[F Float](y, x, w []F, eps float64, offset bool) {
+	n := float64(len(x))
+	var sum float64
+	for _, v := range x {
+		sum += float64(v)
+	}
+	mean := sum / n
+	var variance float64
+	for _, v := range x {
+		d := float64(v) - mean
+		variance += d * d
+	}
+	variance /= n
+	inv := 1 / math.Sqrt(variance+eps)
+	for i, v := range x {
+		s := F(1)
+		if w != nil {
+			if offset {
+				s = 1 + w[i]
+			} else {
+				s = w[i]
+			}
+		}
+		y[i] = F((float64(v)-mean)*inv) * s
+	}
+}
+
+// groupNorm is MultiHeadLayerNorm (SPEC §4.4, §8): a layer norm over each
+// head's slice of x, then one scale over the flat head-major index.
+func groupNorm[F Float](y, x, w []F, heads int, eps float64, offset bool) {
+	dh := len(x) / heads
+	for h := 0; h < heads; h++ {
+		var hw []F
+		if w != nil {
+			hw = w[h*dh : (h+1)*dh]
+		}
+		layerNorm(y[h*dh:(h+1)*dh], x[h*dh:(h+1)*dh], hw, eps, offset)
+	}
+}
+
+// rmsNorm is x * rsqrt(mean(x²) + eps) * w (SPEC §8; plain weights).
+func rmsNorm[F Float](y, x, w []F, eps float64) {
+	var ss float64
+	for _, v := range x {
+		ss += float64(v) * float64(v)
+	}
+	inv := F(1 / math.Sqrt(ss/float64(len(x))+eps))
+	for i, v := range x {
+		y[i] = v * inv * w[i]
+	}
+}
