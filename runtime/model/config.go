@@ -32,6 +32,9 @@ type Config struct {
 	VocabSize    int
 	EmbeddingDim int // D
 	NumBlocks    int
+	// EOS is the end-of-sequence token id, or -1 when the config names none
+	// (the original LM's config has no tokens; HF config.json has eos_token_id).
+	EOS int
 
 	// LM holds the original-LM fields (Family == FamilyLM).
 	LM LMConfig

@@ -20,6 +20,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -557,7 +558,10 @@ var lmOnlyKeys = setOf("mlstm_block", "slstm_block", "context_length", "add_post
 	"dropout", "slstm_at", "_block_map", "tie_weights", "weight_decay_on_embedding", "add_embedding_dropout")
 
 // Keys shared by both families.
-var sharedKeys = setOf("vocab_size", "embedding_dim", "num_blocks")
+// eos_token_id is not a field of the official dataclasses either: it is accepted as an
+// extension (an integer, or null for none) so that Config.EOS read from a Hugging Face
+// config.json survives Config.YAML; without it Config.EOS is -1.
+var sharedKeys = setOf("vocab_size", "embedding_dim", "num_blocks", "eos_token_id")
 
 // Keys of xLSTMLargeConfig that the original LM does not have. tie_word_embeddings is not an
 // xLSTMLargeConfig field: it is accepted as an extension so that a config read from a Hugging
@@ -569,7 +573,7 @@ var largeOnlyKeys = setOf("num_heads", "use_bias", "norm_eps", "norm_reduction_f
 
 // Keys only the transformers xLSTMConfig defines (beyond the xLSTMLargeConfig ones).
 var hfModelKeys = setOf("hidden_size", "num_hidden_layers", "use_cache", "pad_token_id", "bos_token_id",
-	"eos_token_id", "max_inference_chunksize")
+	"max_inference_chunksize")
 
 // Standard PretrainedConfig keys that may appear in a saved config.json (any value accepted).
 var hfStandardKeys = setOf("model_type", "architectures", "transformers_version", "torch_dtype", "dtype",
@@ -705,6 +709,7 @@ func parseLM(root *yaml.Node) (*Config, error) {
 	}
 	c := &Config{Family: FamilyLM}
 	c.VocabSize = f.int("vocab_size", -1)
+	c.EOS = extEOS(f)
 	c.EmbeddingDim = f.int("embedding_dim", 128)
 	c.NumBlocks = f.int("num_blocks", 1)
 	lm := &c.LM
@@ -973,15 +978,14 @@ func parseLarge(root *yaml.Node, hf bool) (*Config, error) {
 		f.int("max_inference_chunksize", 16384)
 		f.optInt("pad_token_id")
 		f.optInt("bos_token_id")
-		if n := f.get("eos_token_id"); n != nil && !isNull(n) && !scalarOrList(n, isInt) {
-			f.typeErr("eos_token_id", "an integer, a list of integers or null", n)
-		}
+		c.EOS = hfEOS(f)
 		for _, k := range f.order {
 			if hfStandardKeys[k] {
 				f.anyValue(k)
 			}
 		}
 	} else {
+		c.EOS = extEOS(f)
 		c.EmbeddingDim = f.reqInt("embedding_dim")
 		g.NumHeads = f.reqInt("num_heads")
 		c.NumBlocks = f.reqInt("num_blocks")
@@ -1017,6 +1021,39 @@ func parseLarge(root *yaml.Node, hf bool) (*Config, error) {
 		return nil, f.err
 	}
 	return c, nil
+}
+
+// extEOS reads the eos_token_id extension of the official configs: an integer, or null/absent for none (-1).
+func extEOS(f *fields) int {
+	v, ok := f.optInt("eos_token_id")
+	if !ok {
+		return -1
+	}
+	return v
+}
+
+// hfEOS reads the transformers eos_token_id: an integer, a list of integers (the first one is
+// kept), or null for none; the xLSTMConfig default is 2.
+func hfEOS(f *fields) int {
+	n := f.get("eos_token_id")
+	if n == nil {
+		return 2
+	}
+	if isNull(n) {
+		return -1
+	}
+	if !scalarOrList(n, isInt) {
+		f.typeErr("eos_token_id", "an integer, a list of integers or null", n)
+		return -1
+	}
+	if n.Kind == yaml.SequenceNode {
+		if len(n.Content) == 0 {
+			return -1
+		}
+		n, _ = deref(n.Content[0], "eos_token_id")
+	}
+	v, _ := scalarInt(n)
+	return v
 }
 
 // pickAlias reads two keys that name the same integer; they must agree when both are set.
@@ -1162,7 +1199,7 @@ func (c *Config) resolve() {
 // Validate reports shapes the model cannot have, naming the key (official key names): non-positive
 // sizes, head counts that do not divide their dimension, conv kernel size 1 or negative, an
 // out-of-range block map, unknown activation/backend/weight-mode names, a missing context_length
-// with mLSTM blocks, and derived sizes that disagree with SPEC §1. Sub-configs of the original LM
+// with mLSTM blocks, an EOS outside the vocabulary, and derived sizes that disagree with SPEC §1. Sub-configs of the original LM
 // are checked when at least one block uses them.
 func (c *Config) Validate() error {
 	if c == nil {
@@ -1176,6 +1213,9 @@ func (c *Config) Validate() error {
 	}
 	if err := checkRange("num_blocks", c.NumBlocks, 1, maxBlocks); err != nil {
 		return err
+	}
+	if c.EOS != -1 && (c.EOS < 0 || c.EOS >= c.VocabSize) {
+		return keyErr("eos_token_id", "%d is not a token id in [0, %d) (or -1 for none)", c.EOS, c.VocabSize)
 	}
 	switch c.Family {
 	case FamilyLM:
@@ -1369,7 +1409,8 @@ const fingerprintVersion = "xlstm-go/config-fingerprint/v1"
 // Fingerprint returns the SHA-256 of a canonical, versioned encoding of every field of the active
 // family (sizes, derived sizes, flags, eps values, soft caps, block map, activation …), so that
 // state saved for one model can be refused by another. It is deterministic, and two configs that
-// differ in any such field have different fingerprints. Fields of the inactive family are ignored.
+// differ in any such field have different fingerprints. Fields of the inactive family are ignored,
+// and so is EOS (it only tells generation where to stop).
 func (c *Config) Fingerprint() [32]byte {
 	var b strings.Builder
 	b.WriteString(fingerprintVersion)
@@ -1475,11 +1516,17 @@ func yBool(v bool) *yaml.Node {
 func yStr(v string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v} }
 func yNull() *yaml.Node        { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"} }
 
-// yFloat writes a float the way Python's repr does (always with a '.' or an exponent).
+// yFloat writes a float exactly (shortest round-trip digits) and always with a '.' before any
+// exponent ("2.0", "1.0e-06"), so that YAML 1.1 readers (PyYAML) also see a float, as in the
+// official config.yaml files.
 func yFloat(v float64) *yaml.Node {
 	s := strconv.FormatFloat(v, 'g', -1, 64)
-	if !strings.ContainsAny(s, ".eIN") {
-		s += ".0"
+	if !strings.ContainsAny(s, ".IN") {
+		if i := strings.IndexByte(s, 'e'); i >= 0 {
+			s = s[:i] + ".0" + s[i:]
+		} else {
+			s += ".0"
+		}
 	}
 	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!float", Value: s}
 }
@@ -1491,10 +1538,19 @@ func (m yMap) add(k string, v *yaml.Node) {
 	m.n.Content = append(m.n.Content, yStr(k), v)
 }
 
+// addEOS writes the eos_token_id extension (see sharedKeys), only when the config names one.
+func addEOS(m yMap, eos int) {
+	if eos >= 0 {
+		m.add("eos_token_id", yInt(eos))
+	}
+}
+
 // YAML writes the config in the official config.yaml key names (xLSTMLMModelConfig or
 // xLSTMLargeConfig) so that ParseConfigYAML of the result gives an equal Config. Only fields
 // that Config keeps are written; the others take their official defaults when read back.
-// The config must be valid.
+// Two extensions are written only when set: eos_token_id (EOS ≥ 0) and, for xLSTM Large,
+// tie_word_embeddings (true).
+// The config must be valid; YAML checks that the result reads back equal and errs otherwise.
 func (c *Config) YAML() ([]byte, error) {
 	if err := c.Validate(); err != nil {
 		return nil, fmt.Errorf("write config YAML: %w", err)
@@ -1504,6 +1560,7 @@ func (c *Config) YAML() ([]byte, error) {
 	case FamilyLM:
 		lm := &c.LM
 		root.add("vocab_size", yInt(c.VocabSize))
+		addEOS(root, c.EOS)
 		root.add("context_length", yInt(lm.ContextLength))
 		root.add("num_blocks", yInt(c.NumBlocks))
 		root.add("embedding_dim", yInt(c.EmbeddingDim))
@@ -1564,6 +1621,7 @@ func (c *Config) YAML() ([]byte, error) {
 		root.add("num_heads", yInt(g.NumHeads))
 		root.add("num_blocks", yInt(c.NumBlocks))
 		root.add("vocab_size", yInt(c.VocabSize))
+		addEOS(root, c.EOS)
 		root.add("use_bias", yBool(g.UseBias))
 		root.add("norm_eps", yFloat(g.NormEps))
 		root.add("norm_reduction_force_float32", yBool(g.NormReductionForceFloat32))
@@ -1590,6 +1648,15 @@ func (c *Config) YAML() ([]byte, error) {
 	}
 	if err := enc.Close(); err != nil {
 		return nil, fmt.Errorf("write config YAML: %w", err)
+	}
+	// Keep the promise: a config that would not read back the same (possible only for a
+	// hand-built one, e.g. with an unused sub-config holding an unknown backend) is refused.
+	back, err := ParseConfigYAML(buf.Bytes())
+	if err != nil {
+		return nil, fmt.Errorf("write config YAML: the result does not read back: %w", err)
+	}
+	if !reflect.DeepEqual(back, c) {
+		return nil, &ConfigError{Msg: "write config YAML: the config does not read back equal (derived sizes or unused sub-configs inconsistent)"}
 	}
 	return buf.Bytes(), nil
 }

@@ -50,7 +50,7 @@ type Params struct {
 	// TopK keeps only the K most likely tokens. 0 turns it off.
 	TopK int
 	// TopP keeps the smallest most-likely set with cumulative probability ≥ TopP.
-	// 0 or values ≥ 1 turn it off.
+	// 0 or 1 turns it off; it must lie in [0, 1].
 	TopP float64
 	// Seed seeds the random stream.
 	Seed uint64

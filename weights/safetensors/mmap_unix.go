@@ -11,7 +11,9 @@ import (
 
 // Open memory-maps the file at path read-only and parses it. The mapping
 // lives until Close; tensor bytes are paged in lazily by the OS, so opening a
-// multi-gigabyte checkpoint costs little until its tensors are read.
+// multi-gigabyte checkpoint costs little until its tensors are read. (On
+// platforms without syscall.Mmap, such as Windows, js and wasip1, Open reads
+// the whole file into memory instead.)
 func Open(path string) (*File, error) {
 	fd, err := os.Open(path)
 	if err != nil {

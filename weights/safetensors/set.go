@@ -44,7 +44,8 @@ func OpenFiles(paths ...string) (*Set, error) {
 // model.safetensors.index.json if present (checked against the index), else
 // model.safetensors, else the shards model_0.safetensors, model_1.safetensors,
 // ... (the official xLSTM Large layout) or model-00001-of-00003.safetensors,
-// ... (Hugging Face), in numeric order.
+// ... (Hugging Face), in numeric order; shard sets with gaps or mixed naming
+// are refused. The index's own "metadata" is not used.
 func OpenDir(dir string) (*Set, error) {
 	idx := filepath.Join(dir, indexFile)
 	switch _, err := os.Stat(idx); {

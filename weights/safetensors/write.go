@@ -54,8 +54,8 @@ func I64Tensor(name string, shape []int, v []int64) Tensor {
 
 // Encode writes tensors and metadata in safetensors format to w, tensors in
 // sorted-name order and contiguous. The header is padded with spaces to a
-// multiple of 8 bytes so the data section (and each 8-byte-sized dtype in
-// it) is aligned. Everything is validated before the first byte is written.
+// multiple of 8 bytes so the data section starts 8-byte aligned in the file.
+// Everything is validated before the first byte is written.
 func Encode(w io.Writer, tensors []Tensor, metadata map[string]string) error {
 	head, order, err := encodeHeader(tensors, metadata)
 	if err != nil {

@@ -1,0 +1,91 @@
+# xlstm-go build entry points. `make test` is exactly what CI runs (.ci/run).
+
+GO        ?= go
+GOFMT     ?= $(shell $(GO) env GOROOT)/bin/gofmt
+# Runs a js/wasm test binary under Node (needs `node` on PATH).
+WASM_EXEC ?= $(shell $(GO) env GOROOT)/lib/wasm/go_js_wasm_exec
+
+# Packages tested and built for GOOS=js GOARCH=wasm: every package under
+# ./runtime and ./weights, except those named in WASM_EXCLUDE (paths as
+# ./runtime/x). A package that cannot build for js/wasm (cgo, CUDA, ...) must be
+# listed there explicitly, with a comment saying why; packages whose files are
+# all excluded by build tags under js are skipped by `go list` on their own.
+WASM_EXCLUDE ?=
+WASM_PKGS    ?= $(filter-out $(WASM_EXCLUDE),$(shell GOOS=js GOARCH=wasm $(GO) list -f '.{{slice .ImportPath (len .Module.Path)}}' ./runtime/... ./weights/...))
+
+BENCH      ?= .
+BENCHTIME  ?= 1s
+BENCH_PKGS ?= ./runtime/... ./weights/...
+
+FUZZTIME  ?= 20s
+FUZZ_PKGS ?= ./...
+
+.PHONY: all test deps fmt-check vet test-native test-wasm bench fuzz build generate serve clean
+
+all: build
+
+## test: everything CI runs (installs node and Go modules if missing).
+test: deps fmt-check vet test-native test-wasm
+
+## deps: node for the js/wasm tests (Debian nodejs, only if missing), Go modules.
+deps:
+	@set -e; \
+	if ! command -v node >/dev/null 2>&1; then \
+		echo "deps: node not found; installing Debian nodejs with apt-get"; \
+		sudo=; [ "$$(id -u)" -eq 0 ] || sudo="sudo -n"; \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q; \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nodejs; \
+	fi; \
+	echo "node $$(node --version)"
+	$(GO) mod download
+
+## fmt-check: fail, listing them, if any Go files are not gofmt-formatted.
+fmt-check:
+	@files=$$(find . -name '*.go' -not -path '*/testdata/*' -not -path '*/node_modules/*' -not -path './.*' -print0 | xargs -0 -r $(GOFMT) -l); \
+	if [ -n "$$files" ]; then \
+		echo "gofmt: these files are not formatted (run gofmt -w):"; echo "$$files"; exit 1; \
+	fi; \
+	echo "gofmt: ok"
+
+vet: deps
+	$(GO) vet ./...
+
+test-native: deps
+	$(GO) test -count=1 ./...
+
+test-wasm: deps
+	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$(WASM_EXEC)" $(WASM_PKGS)
+
+## bench: benchmarks (BENCH=regexp, BENCHTIME=1s or e.g. 100x, BENCH_PKGS=...).
+bench:
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -benchmem $(BENCH_PKGS)
+
+## fuzz: every Fuzz target in FUZZ_PKGS, each for FUZZTIME.
+fuzz:
+	@set -e; \
+	for pkg in $$($(GO) list $(FUZZ_PKGS)); do \
+		targets=$$($(GO) test -list '^Fuzz' $$pkg); \
+		for f in $$(printf '%s\n' "$$targets" | grep '^Fuzz' || true); do \
+			echo "== $$pkg $$f ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
+
+## build: everything natively, and the core for js/wasm (no cgo).
+build:
+	$(GO) build ./...
+	GOOS=js GOARCH=wasm $(GO) build $(WASM_PKGS)
+
+## generate: bin/generate (see README: Usage).
+generate:
+	$(GO) build -o bin/generate ./cmd/generate
+
+## serve: the demo server on the embedded default model (not yet available).
+serve:
+	@echo "make serve: not available yet: the server and demo page land with issue 11 (cmd/serve)." >&2
+	@exit 1
+
+clean:
+	rm -rf bin results/tmp
+	rm -f coverage.out coverage.html cover.out *.coverprofile
+	find . -name '*.test' -type f -not -path './.git/*' -delete

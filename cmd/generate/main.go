@@ -1,0 +1,195 @@
+// Command generate runs an xLSTM model on the CPU reference path: it dumps
+// the logits of given tokens, or generates tokens after a prompt.
+//
+//	generate -model DIR [-tokens 1,2,3 | -prompt TEXT] [-mode full|step] [-n N]
+//	         [-temperature T] [-top-k K] [-top-p P] [-seed S] [-ignore-eos]
+//	         [-dump-logits FILE]
+//
+// DIR holds config.yaml or config.json plus safetensors weights.
+// -dump-logits writes a safetensors file with one tensor "logits" [S,V]
+// float32 for the given tokens and generates nothing. -mode full uses the
+// full-sequence form, -mode step the recurrent form. With -n it streams the
+// generated token ids to stdout, space-separated: greedy at temperature 0,
+// seeded sampling otherwise (same seed, same tokens).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+
+	"github.com/xlstm-go/xlstm/runtime/model"
+	"github.com/xlstm-go/xlstm/runtime/sample"
+	"github.com/xlstm-go/xlstm/weights/safetensors"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "generate:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+// options are the parsed command-line flags.
+type options struct {
+	modelDir   string
+	tokens     []int
+	prompt     string
+	mode       string
+	n          int
+	params     sample.Params
+	ignoreEOS  bool
+	dumpLogits string
+}
+
+func parseFlags(args []string, stderr io.Writer) (*options, error) {
+	fs := flag.NewFlagSet("generate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o := &options{}
+	var tokens string
+	fs.StringVar(&o.modelDir, "model", "", "model directory (config.yaml or config.json plus safetensors weights)")
+	fs.StringVar(&tokens, "tokens", "", "prompt token ids, comma-separated")
+	fs.StringVar(&o.prompt, "prompt", "", "prompt text (needs a tokenizer in the model directory)")
+	fs.StringVar(&o.mode, "mode", "full", "full (full-sequence form) or step (recurrent form)")
+	fs.IntVar(&o.n, "n", 0, "number of tokens to generate")
+	fs.Float64Var(&o.params.Temperature, "temperature", 0, "sampling temperature (0 = greedy)")
+	fs.IntVar(&o.params.TopK, "top-k", 0, "sample from the K most likely tokens (0 = all)")
+	fs.Float64Var(&o.params.TopP, "top-p", 0, "nucleus sampling probability mass (0 or 1 = off)")
+	fs.Uint64Var(&o.params.Seed, "seed", 0, "random seed for sampling")
+	fs.BoolVar(&o.ignoreEOS, "ignore-eos", false, "keep generating after the end-of-sequence token")
+	fs.StringVar(&o.dumpLogits, "dump-logits", "", "write the logits [S,V] of the prompt tokens to this safetensors file and exit")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	switch {
+	case o.modelDir == "":
+		return nil, errors.New("-model DIR is required")
+	case o.mode != "full" && o.mode != "step":
+		return nil, fmt.Errorf("-mode %q: want full or step", o.mode)
+	case o.n < 0:
+		return nil, fmt.Errorf("-n %d: must not be negative", o.n)
+	case tokens != "" && o.prompt != "":
+		return nil, errors.New("give -tokens or -prompt, not both")
+	case o.prompt != "":
+		return nil, errors.New("-prompt needs a tokenizer, which is not supported yet: give -tokens")
+	case tokens == "":
+		return nil, errors.New("-tokens is required")
+	}
+	for i, f := range strings.Split(tokens, ",") {
+		t, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			return nil, fmt.Errorf("-tokens: item %d (%q) is not an integer", i, f)
+		}
+		o.tokens = append(o.tokens, t)
+	}
+	if err := o.params.Validate(); err != nil {
+		return nil, err
+	}
+	if o.dumpLogits == "" && o.n == 0 {
+		return nil, errors.New("nothing to do: give -n N to generate or -dump-logits FILE")
+	}
+	return o, nil
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	m, err := model.Load[float32](o.modelDir)
+	if err != nil {
+		return err
+	}
+	if o.dumpLogits != "" {
+		return dumpLogits(m, o)
+	}
+	return generate(ctx, m, o, stdout)
+}
+
+// dumpLogits writes the logits of o.tokens in the chosen form.
+func dumpLogits(m *model.Model[float32], o *options) error {
+	v := m.Config().VocabSize
+	var logits []float32
+	if o.mode == "full" {
+		var err error
+		if logits, err = m.Forward(o.tokens); err != nil {
+			return err
+		}
+	} else {
+		st := m.NewState()
+		logits = make([]float32, len(o.tokens)*v)
+		for i, t := range o.tokens {
+			if err := m.Step(st, t, logits[i*v:(i+1)*v]); err != nil {
+				return err
+			}
+		}
+	}
+	t := safetensors.F32Tensor("logits", []int{len(o.tokens), v}, logits)
+	if err := safetensors.WriteFile(o.dumpLogits, []safetensors.Tensor{t}, map[string]string{"mode": o.mode}); err != nil {
+		return fmt.Errorf("dump logits: %w", err)
+	}
+	return nil
+}
+
+// generate consumes the prompt, then streams o.n sampled token ids.
+func generate(ctx context.Context, m *model.Model[float32], o *options, stdout io.Writer) error {
+	cfg := m.Config()
+	smp, err := sample.New(o.params, cfg.VocabSize)
+	if err != nil {
+		return err
+	}
+	st := m.NewState()
+	logits := make([]float32, cfg.VocabSize)
+	if o.mode == "full" {
+		err = m.Prefill(st, o.tokens, logits)
+	} else {
+		for _, t := range o.tokens {
+			if err = m.Step(st, t, logits); err != nil {
+				break
+			}
+		}
+	}
+	if err != nil {
+		return err
+	}
+	for i := 0; i < o.n; i++ {
+		if err := ctx.Err(); err != nil {
+			fmt.Fprintln(stdout)
+			return err
+		}
+		tok, err := smp.Next(logits)
+		if err != nil {
+			return err
+		}
+		sep := " "
+		if i == 0 {
+			sep = ""
+		}
+		if _, err := fmt.Fprintf(stdout, "%s%d", sep, tok); err != nil {
+			return err
+		}
+		if tok == cfg.EOS && !o.ignoreEOS {
+			break
+		}
+		if i+1 < o.n {
+			if err := m.Step(st, tok, logits); err != nil {
+				return err
+			}
+		}
+	}
+	_, err = fmt.Fprintln(stdout)
+	return err
+}

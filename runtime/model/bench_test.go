@@ -1,0 +1,68 @@
+package model
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/xlstm-go/xlstm/internal/testref"
+)
+
+// benchModel builds a float32 model with random weights for one of the
+// shared benchmark configs (../shared/bench/<name>.yaml).
+func benchModel(b *testing.B, name string) *Model[float32] {
+	b.Helper()
+	dir := testref.Dir(b, "bench")
+	data, err := os.ReadFile(filepath.Join(dir, name+".yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := mustParseYAML(b, string(data))
+	return mustModel[float32](b, cfg, randomSource(b, cfg, 1))
+}
+
+// benchDecode measures Step: one token at a time, tokens/s reported.
+func benchDecode(b *testing.B, name string) {
+	m := benchModel(b, name)
+	st := m.NewState()
+	logits := make([]float32, m.cfg.VocabSize)
+	toks := randomTokens(1024, m.cfg.VocabSize, 2)
+	if err := m.Step(st, toks[0], logits); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := m.Step(st, toks[i%len(toks)], logits); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tok/s")
+}
+
+// benchFull measures the full-sequence form on s tokens.
+func benchFull(b *testing.B, name string, s int, prefill bool) {
+	m := benchModel(b, name)
+	toks := randomTokens(s, m.cfg.VocabSize, 3)
+	st := m.NewState()
+	logits := make([]float32, m.cfg.VocabSize)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		var err error
+		if prefill {
+			st.Reset()
+			err = m.Prefill(st, toks, logits)
+		} else {
+			_, err = m.Forward(toks)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*s)/b.Elapsed().Seconds(), "tok/s")
+}
+
+func BenchmarkDecodeBenchSmall(b *testing.B)      { benchDecode(b, "bench-small") }
+func BenchmarkFullS256BenchSmall(b *testing.B)    { benchFull(b, "bench-small", 256, false) }
+func BenchmarkDecodeBenchLarge(b *testing.B)      { benchDecode(b, "bench-large") }
+func BenchmarkPrefillS512BenchLarge(b *testing.B) { benchFull(b, "bench-large", 512, true) }
