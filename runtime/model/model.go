@@ -101,7 +101,9 @@ func (m *Model[F]) checkTokens(tokens []int) error {
 // Forward runs the full-sequence form on tokens from a zero state and
 // returns the logits (len(tokens) × VocabSize): the original LM's mLSTM
 // blocks use the parallel form (SPEC §4.1), xLSTM Large the chunkwise form
-// (SPEC §8.1). Use Prefill to continue from or keep a state.
+// (SPEC §8.1). Unlike the official parallel form it does not stop at the
+// config's context_length (its mask size); cost grows with the square of the
+// length. Use Prefill to continue from or keep a state.
 func (m *Model[F]) Forward(tokens []int) ([]F, error) {
 	if err := m.checkTokens(tokens); err != nil {
 		return nil, fmt.Errorf("forward: %w", err)
