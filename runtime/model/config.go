@@ -35,6 +35,10 @@ type Config struct {
 	// EOS is the end-of-sequence token id, or -1 when the config names none
 	// (the original LM's config has no tokens; HF config.json has eos_token_id).
 	EOS int
+	// BOS is the beginning-of-sequence token id, or -1 when none; ForceBOS
+	// says a text prompt starts with it (HF force_bos_token_insert).
+	BOS      int
+	ForceBOS bool
 
 	// LM holds the original-LM fields (Family == FamilyLM).
 	LM LMConfig

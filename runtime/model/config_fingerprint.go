@@ -146,18 +146,24 @@ type yMap struct{ n *yaml.Node }
 func newYMap() yMap                       { return yMap{&yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}} }
 func (m yMap) add(k string, v *yaml.Node) { m.n.Content = append(m.n.Content, yStr(k), v) }
 
-// addEOS writes the eos_token_id extension (see sharedKey), only when the config names one.
-func addEOS(m yMap, eos int) {
-	if eos >= 0 {
-		m.add("eos_token_id", yInt(eos))
+// addEOS writes the special-token extensions (see sharedKey), only those the config sets.
+func addEOS(m yMap, c *Config) {
+	if c.EOS >= 0 {
+		m.add("eos_token_id", yInt(c.EOS))
+	}
+	if c.BOS >= 0 {
+		m.add("bos_token_id", yInt(c.BOS))
+	}
+	if c.ForceBOS {
+		m.add("force_bos_token_insert", yBool(true))
 	}
 }
 
 // YAML writes the config in the official config.yaml key names (xLSTMLMModelConfig or
 // xLSTMLargeConfig) so that ParseConfigYAML of the result gives an equal Config. Only fields
 // that Config keeps are written; the others take their official defaults when read back.
-// Two extensions are written only when set: eos_token_id (EOS ≥ 0) and, for xLSTM Large,
-// tie_word_embeddings (true).
+// Extensions are written only when set: eos_token_id, bos_token_id, force_bos_token_insert
+// and, for xLSTM Large, tie_word_embeddings (true).
 // The config must be valid; YAML checks that the result reads back equal and errs otherwise.
 func (c *Config) YAML() ([]byte, error) {
 	if err := c.Validate(); err != nil {
@@ -168,7 +174,7 @@ func (c *Config) YAML() ([]byte, error) {
 	case FamilyLM:
 		lm := &c.LM
 		root.add("vocab_size", yInt(c.VocabSize))
-		addEOS(root, c.EOS)
+		addEOS(root, c)
 		root.add("context_length", yInt(lm.ContextLength))
 		root.add("num_blocks", yInt(c.NumBlocks))
 		root.add("embedding_dim", yInt(c.EmbeddingDim))
@@ -229,7 +235,7 @@ func (c *Config) YAML() ([]byte, error) {
 		root.add("num_heads", yInt(g.NumHeads))
 		root.add("num_blocks", yInt(c.NumBlocks))
 		root.add("vocab_size", yInt(c.VocabSize))
-		addEOS(root, c.EOS)
+		addEOS(root, c)
 		root.add("use_bias", yBool(g.UseBias))
 		root.add("norm_eps", yFloat(g.NormEps))
 		root.add("norm_reduction_force_float32", yBool(g.NormReductionForceFloat32))

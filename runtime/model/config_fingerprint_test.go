@@ -104,6 +104,8 @@ func TestConfigFingerprint(t *testing.T) {
 		for other, d := range inputs {
 			c2, d2 := *c, *d
 			c2.EOS, d2.EOS = 0, 0
+			c2.BOS, d2.BOS = 0, 0
+			c2.ForceBOS, d2.ForceBOS = false, false
 			if eq, same := reflect.DeepEqual(&c2, &d2), fp == d.Fingerprint(); eq != same {
 				t.Errorf("%s vs %s: configs equal %v, fingerprints equal %v", name, other, eq, same)
 			}
@@ -183,9 +185,9 @@ func TestConfigFingerprint(t *testing.T) {
 			t.Errorf("%s: mutation changed nothing", name)
 		}
 	}
-	// EOS only tells generation where to stop: it is not part of the fingerprint.
+	// Special tokens only steer generation: they are not part of the fingerprint.
 	withEOS := cp(lg())
-	withEOS.EOS = 3
+	withEOS.EOS, withEOS.BOS, withEOS.ForceBOS = 3, 1, true
 	if withEOS.Fingerprint() != lg().Fingerprint() {
 		t.Error("EOS changed the fingerprint")
 	}

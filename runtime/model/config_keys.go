@@ -14,12 +14,12 @@ func lmOnlyKey(k string) bool {
 	return false
 }
 
-// sharedKey reports keys of both families. eos_token_id is not an official dataclass field:
-// it is an extension (an integer, or null for none) so that Config.EOS read from a Hugging Face
-// config.json survives Config.YAML.
+// sharedKey reports keys of both families. eos_token_id, bos_token_id and
+// force_bos_token_insert are not official dataclass fields: they are extensions so that the
+// special tokens read from a Hugging Face config.json survive Config.YAML.
 func sharedKey(k string) bool {
 	switch k {
-	case "vocab_size", "embedding_dim", "num_blocks", "eos_token_id":
+	case "vocab_size", "embedding_dim", "num_blocks", "eos_token_id", "bos_token_id", "force_bos_token_insert":
 		return true
 	}
 	return false
@@ -44,7 +44,12 @@ func largeOnlyKey(k string) bool {
 func hfModelKey(k string) bool {
 	switch k {
 	case "hidden_size", "num_hidden_layers", "use_cache", "pad_token_id", "bos_token_id",
-		"max_inference_chunksize":
+		"max_inference_chunksize", "force_bos_token_insert":
+		return true
+	// Historical fields of NX-AI/xLSTM-7b's published config.json.
+	case "add_embedding_dropout", "embedding_dropout", "add_forward_backend_padding",
+		"add_post_blocks_norm", "add_post_norm", "add_qk_norm", "cell_norm_eps", "head_dim",
+		"igate_bias_init_range", "mlstm_round_up_to_multiple_of":
 		return true
 	}
 	return false

@@ -35,8 +35,15 @@ func parseLarge(root *yaml.Node, hf bool) (*Config, error) {
 		f.bool("use_cache", true)
 		f.int("max_inference_chunksize", 16384)
 		f.optInt("pad_token_id")
-		f.optInt("bos_token_id")
+		c.BOS = 0
+		if v, ok := f.optInt("bos_token_id"); ok {
+			c.BOS = v
+		} else if f.has("bos_token_id") {
+			c.BOS = -1 // null
+		}
+		c.ForceBOS = f.bool("force_bos_token_insert", true) && c.BOS >= 0
 		c.EOS = hfEOS(f)
+		hfHistorical(f)
 		for _, k := range f.order {
 			if hfStandardKey(k) {
 				f.anyValue(k)
@@ -44,6 +51,7 @@ func parseLarge(root *yaml.Node, hf bool) (*Config, error) {
 		}
 	} else {
 		c.EOS = extEOS(f)
+		c.BOS, c.ForceBOS = extBOS(f)
 		c.EmbeddingDim = f.reqInt("embedding_dim")
 		g.NumHeads = f.reqInt("num_heads")
 		c.NumBlocks = f.reqInt("num_blocks")
@@ -77,6 +85,25 @@ func parseLarge(root *yaml.Node, hf bool) (*Config, error) {
 	return c, nil
 }
 
+// hfHistorical checks the fields older NX-AI configs carry (the published
+// xLSTM-7b config.json has them): those that would change the math must be
+// off, the rest (training, padding and init settings) are type-checked.
+func hfHistorical(f *fields) {
+	for _, k := range []string{"add_post_norm", "add_qk_norm"} {
+		if f.bool(k, false) {
+			f.fail(k, "true is not supported (the official xLSTM Large has no such norm)")
+		}
+	}
+	f.bool("add_embedding_dropout", false)
+	f.bool("add_forward_backend_padding", false)
+	f.bool("add_post_blocks_norm", true)
+	f.dropout("embedding_dropout")
+	f.float("cell_norm_eps", 1e-6)
+	f.float("igate_bias_init_range", -10)
+	f.int("mlstm_round_up_to_multiple_of", 64)
+	f.optInt("head_dim")
+}
+
 // extEOS reads the eos_token_id extension of the official configs (both families): an integer,
 // or null/absent for none (-1).
 func extEOS(f *fields) int {
@@ -85,6 +112,20 @@ func extEOS(f *fields) int {
 		return -1
 	}
 	return v
+}
+
+// extBOS reads the bos_token_id and force_bos_token_insert extensions of the
+// official configs: no BOS (-1) and no insertion unless given.
+func extBOS(f *fields) (int, bool) {
+	bos, ok := f.optInt("bos_token_id")
+	if !ok {
+		bos = -1
+	}
+	force := f.bool("force_bos_token_insert", false)
+	if force && bos < 0 {
+		f.fail("force_bos_token_insert", "true needs a bos_token_id")
+	}
+	return bos, force
 }
 
 // hfEOS reads the transformers eos_token_id: an integer, a list of integers (the first one is

@@ -18,6 +18,7 @@ func parseLM(root *yaml.Node) (*Config, error) {
 	c := &Config{Family: FamilyLM}
 	c.VocabSize = f.int("vocab_size", -1)
 	c.EOS = extEOS(f)
+	c.BOS, c.ForceBOS = extBOS(f)
 	c.EmbeddingDim = f.int("embedding_dim", 128)
 	c.NumBlocks = f.int("num_blocks", 1)
 	lm := &c.LM

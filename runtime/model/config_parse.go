@@ -100,6 +100,7 @@ const (
 // rather than a guess. The Hugging Face keys count only in JSON.
 func detectFamily(root *yaml.Node, isJSON bool) (srcFamily, error) {
 	var lmHit, largeHit, hfHit, unknown string
+	hfSure := false // a PretrainedConfig key: only a Hugging Face config.json has one
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, err := deref(root.Content[i], "")
 		if err != nil || k.Kind != yaml.ScalarNode {
@@ -107,6 +108,11 @@ func detectFamily(root *yaml.Node, isJSON bool) (srcFamily, error) {
 		}
 		name := k.Value
 		switch {
+		case isJSON && hfStandardKey(name):
+			hfSure = true
+			if hfHit == "" {
+				hfHit = name
+			}
 		case lmOnlyKey(name):
 			if lmHit == "" {
 				lmHit = name
@@ -127,6 +133,11 @@ func detectFamily(root *yaml.Node, isJSON bool) (srcFamily, error) {
 		}
 	}
 	switch {
+	case hfSure:
+		// NX-AI's published config.json also carries historical keys named
+		// like the original LM's (add_post_blocks_norm, …): the HF reader
+		// accepts those and names any other as unknown.
+		return srcHF, nil
 	case hfHit != "" && lmHit != "":
 		return 0, &ConfigError{Key: lmHit, Msg: fmt.Sprintf("ambiguous family: key %q belongs to the original xLSTM LM, key %q to a Hugging Face xLSTMConfig", lmHit, hfHit)}
 	case hfHit != "":

@@ -154,7 +154,7 @@ func TestConfigDerivedSizes(t *testing.T) {
 // TestConfigDefaults checks the official defaults (SPEC §1.1, §1.2).
 func TestConfigDefaults(t *testing.T) {
 	c := cfgParseYAML(t, "vocab_size: 10\ncontext_length: 8\nmlstm_block: {}\nslstm_block: {}\nslstm_at: [0]\nnum_blocks: 2\n")
-	want := &Config{Family: FamilyLM, VocabSize: 10, EmbeddingDim: 128, NumBlocks: 2, EOS: -1, LM: LMConfig{
+	want := &Config{Family: FamilyLM, VocabSize: 10, EmbeddingDim: 128, NumBlocks: 2, EOS: -1, BOS: -1, LM: LMConfig{
 		ContextLength: 8, AddPostBlocksNorm: true, BlockIsSLSTM: []bool{true, false},
 		MLSTM: MLSTMConfig{NumHeads: 4, ConvKernelSize: 4, QKVProjBlockSize: 4, ProjFactor: 2, RoundUpTo: 64, RoundUp: true, Inner: 256, HeadDim: 64},
 		SLSTM: SLSTMConfig{NumHeads: 4, ConvKernelSize: 4, Backend: "cuda", GroupNormWeight: true, HeadDim: 32},
@@ -217,7 +217,7 @@ func TestConfigHF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g := want.Large; want.EmbeddingDim != 4096 || want.NumBlocks != 32 || want.VocabSize != 50304 || want.EOS != 2 ||
+	if g := want.Large; want.EmbeddingDim != 4096 || want.NumBlocks != 32 || want.VocabSize != 50304 || want.EOS != 2 || want.BOS != 0 || !want.ForceBOS ||
 		g.NumHeads != 8 || g.QKDim != 2048 || g.DHQK != 256 || g.DHV != 512 || g.FFNDim != 10944 || g.ChunkSize != 64 {
 		t.Errorf("HF config.json: %+v", want)
 	}

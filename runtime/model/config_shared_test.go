@@ -224,7 +224,7 @@ func TestConfigBench(t *testing.T) {
 	if want.EOS != -1 {
 		t.Fatalf("xlstm-7b.yaml EOS %d, want -1 (none)", want.EOS)
 	}
-	want.EOS = 2
+	want.EOS, want.BOS, want.ForceBOS = 2, 0, true
 	got, err := LoadConfig(cfgHF7B)
 	if err != nil {
 		t.Fatal(err)

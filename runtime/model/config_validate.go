@@ -143,6 +143,12 @@ func (c *Config) Validate() error {
 	if c.EOS != -1 && (c.EOS < 0 || c.EOS >= c.VocabSize) {
 		return keyErr("eos_token_id", "%d is not a token id in [0, %d) (or -1 for none)", c.EOS, c.VocabSize)
 	}
+	if c.BOS != -1 && (c.BOS < 0 || c.BOS >= c.VocabSize) {
+		return keyErr("bos_token_id", "%d is not a token id in [0, %d) (or -1 for none)", c.BOS, c.VocabSize)
+	}
+	if c.ForceBOS && c.BOS < 0 {
+		return keyErr("force_bos_token_insert", "true needs a bos_token_id")
+	}
 	switch c.Family {
 	case FamilyLM:
 		return c.validateLM()
