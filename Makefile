@@ -20,12 +20,12 @@ BENCH_PKGS ?= ./runtime/... ./weights/...
 FUZZTIME  ?= 20s
 FUZZ_PKGS ?= ./...
 
-.PHONY: all test deps fmt-check vet test-native test-wasm bench fuzz build generate serve clean
+.PHONY: all test deps fmt-check vet test-native test-purego test-wasm bench fuzz build generate serve clean
 
 all: build
 
 ## test: everything CI runs (installs node and Go modules if missing).
-test: deps fmt-check vet test-native test-wasm
+test: deps fmt-check vet test-native test-purego test-wasm
 
 ## deps: node for the js/wasm tests (Debian nodejs, only if missing), Go modules.
 deps:
@@ -52,6 +52,10 @@ vet: deps
 
 test-native: deps
 	$(GO) test -count=1 ./...
+
+## test-purego: the runtime with the pure-Go kernel twins forced (no assembly).
+test-purego: deps
+	$(GO) test -count=1 -tags purego ./runtime/...
 
 test-wasm: deps
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$(WASM_EXEC)" $(WASM_PKGS)

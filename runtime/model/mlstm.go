@@ -48,20 +48,14 @@ func (hd *mlstmHead[F]) recurrent(s int) {
 		for a := 0; a < dk; a++ {
 			ka := k[a] * hd.ks
 			hd.n[a] = fa*hd.n[a] + ia*ka
-			row := hd.c[a*dv : (a+1)*dv]
-			for b := range row {
-				row[b] = fa*row[b] + ia*ka*v[b]
-			}
+			axpby(fa, hd.c[a*dv:(a+1)*dv], ia*ka, v) // C[a,:] = fa·C[a,:] + ia·k̂[a]·v
 		}
 		clear(h)
 		var qn F
 		for a := 0; a < dk; a++ {
 			qa := q[a] * hd.qs
 			qn += qa * hd.n[a]
-			row := hd.c[a*dv : (a+1)*dv]
-			for b := range h {
-				h[b] += qa * row[b]
-			}
+			axpy(qa, hd.c[a*dv:(a+1)*dv], h) // h += q̂[a]·C[a,:]
 		}
 		den := F(math.Max(math.Abs(float64(qn)), math.Exp(-float64(mNew))) + hd.eps)
 		for b := range h {
@@ -103,18 +97,12 @@ func (hd *mlstmHead[F]) chunkwise(s, chunk int, scratch []F) {
 			for a := 0; a < dk; a++ {
 				qa := q[a] * hd.qs * inter
 				qn += qa * hd.n[a]
-				row := hd.c[a*dv : (a+1)*dv]
-				for b := range h {
-					h[b] += qa * row[b]
-				}
+				axpy(qa, hd.c[a*dv:(a+1)*dv], h)
 			}
 			for j := 0; j <= t; j++ {
 				w := exp(logw[j]-mt) * dot(q, hd.k.row(start+j)) * hd.qs * hd.ks
 				qn += w
-				vj := hd.v.row(start + j)
-				for b := range h {
-					h[b] += w * vj[b]
-				}
+				axpy(w, hd.v.row(start+j), h)
 			}
 			den := F(math.Max(math.Abs(float64(qn)), math.Exp(-float64(mt))) + hd.eps)
 			for b := range h {
@@ -141,10 +129,7 @@ func (hd *mlstmHead[F]) chunkwise(s, chunk int, scratch []F) {
 			for a := 0; a < dk; a++ {
 				ka := w * k[a] * hd.ks
 				hd.n[a] += ka
-				row := hd.c[a*dv : (a+1)*dv]
-				for b := range row {
-					row[b] += ka * v[b]
-				}
+				axpy(ka, v, hd.c[a*dv:(a+1)*dv])
 			}
 		}
 		*hd.m = mEnd
@@ -177,11 +162,7 @@ func (hd *mlstmHead[F]) parallel(s int, scratch []F) {
 		den := F(math.Max(math.Abs(float64(sum)), math.Exp(-float64(mt))) + hd.eps)
 		clear(h)
 		for j := 0; j <= t; j++ {
-			c := w[j] / den
-			vj := hd.v.row(j)
-			for b := range h {
-				h[b] += c * vj[b]
-			}
+			axpy(w[j]/den, hd.v.row(j), h)
 		}
 	}
 }

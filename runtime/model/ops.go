@@ -1,6 +1,10 @@
 package model
 
-import "math"
+import (
+	"math"
+
+	"github.com/xlstm-go/xlstm/runtime/kernels"
+)
 
 // Float is the element type of the reference: float32 runs, float64 is what
 // the parity tests hold to 1e-9 against the official float64 runs.
@@ -64,11 +68,13 @@ func activation[F Float](name string) func(F) F {
 	return nil
 }
 
-// dot returns Σ a[i]*b[i] over len(a) elements. It accumulates in float64:
-// the reference is meant to sit closer to the exact result than any fast
-// float32 kernel checked against it. Four partial sums let the CPU overlap
-// the additions.
+// dot returns Σ a[i]*b[i] over len(a) elements. float32 goes through
+// runtime/kernels (SIMD where the CPU has it, else its pure-Go twin); other
+// element types accumulate in float64, four partial sums at a time.
 func dot[F Float](a, b []F) F {
+	if a32, ok := any(a).([]float32); ok {
+		return F(kernels.Dot(a32, any(b).([]float32)))
+	}
 	b = b[:len(a)]
 	var s0, s1, s2, s3 float64
 	i := 0
@@ -87,13 +93,40 @@ func dot[F Float](a, b []F) F {
 // linear computes y = W x (+ bias) for one vector: W is (out, in) row-major
 // as in torch.nn.Linear; bias may be nil.
 func linear[F Float](y, w, bias, x []F) {
-	in := len(x)
-	for o := range y {
-		s := dot(w[o*in:(o+1)*in], x)
-		if bias != nil {
-			s += bias[o]
+	if y32, ok := any(y).([]float32); ok {
+		kernels.MatVec(y32, any(w).([]float32), any(x).([]float32))
+	} else {
+		in := len(x)
+		for o := range y {
+			y[o] = dot(w[o*in:(o+1)*in], x)
 		}
-		y[o] = s
+	}
+	for o := range bias {
+		y[o] += bias[o]
+	}
+}
+
+// axpby sets y = a·y + b·x (the mLSTM memory update of one row).
+func axpby[F Float](a F, y []F, b F, x []F) {
+	if y32, ok := any(y).([]float32); ok {
+		kernels.Axpby(float32(a), y32, float32(b), any(x).([]float32))
+		return
+	}
+	x = x[:len(y)]
+	for i := range y {
+		y[i] = a*y[i] + b*x[i]
+	}
+}
+
+// axpy adds alpha·x to y.
+func axpy[F Float](alpha F, x, y []F) {
+	if y32, ok := any(y).([]float32); ok {
+		kernels.Axpy(float32(alpha), any(x).([]float32), y32)
+		return
+	}
+	x = x[:len(y)]
+	for i := range y {
+		y[i] += alpha * x[i]
 	}
 }
 

@@ -1,0 +1,49 @@
+// Package kernels holds the CPU inner loops of the float32 forward: each has
+// a pure-Go twin (kernels_generic.go, the readable definition) and, on amd64
+// with AVX2 and FMA, an assembly version chosen once at start-up. Build with
+// -tags purego to force the twins. Tests check every fast kernel against its
+// twin.
+package kernels
+
+// Dot returns Σ a[i]·b[i]. b must be at least as long as a.
+func Dot(a, b []float32) float32 {
+	b = b[:len(a)]
+	if len(a) == 0 {
+		return 0
+	}
+	return dot(a, b)
+}
+
+// Axpy adds alpha·x to y: y[i] += alpha·x[i]. x must be at least as long as y.
+func Axpy(alpha float32, x, y []float32) {
+	x = x[:len(y)]
+	if len(y) == 0 {
+		return
+	}
+	axpy(alpha, x, y)
+}
+
+// Axpby scales y and adds a scaled x: y[i] = a·y[i] + b·x[i]. x must be at
+// least as long as y. It is the mLSTM memory update of one row.
+func Axpby(a float32, y []float32, b float32, x []float32) {
+	x = x[:len(y)]
+	if len(y) == 0 {
+		return
+	}
+	axpby(a, y, b, x)
+}
+
+// MatVec computes y[o] = Σ_i w[o·n+i]·x[i] for a row-major (len(y) × n)
+// matrix w, n = len(x): a linear layer without bias.
+func MatVec(y, w, x []float32) {
+	n := len(x)
+	w = w[:len(y)*n]
+	if n == 0 {
+		clear(y)
+		return
+	}
+	matVec(y, w, x)
+}
+
+// Accelerated reports whether the assembly kernels are in use.
+func Accelerated() bool { return accelerated }

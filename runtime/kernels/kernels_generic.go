@@ -1,0 +1,43 @@
+package kernels
+
+// The pure-Go twins: the definition every accelerated kernel is checked
+// against, and the path of builds without assembly (wasm, -tags purego).
+// dotGeneric accumulates in float64, so the twin is at least as accurate as
+// the FMA kernels; four partial sums let the CPU overlap the additions.
+
+func dotGeneric(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += float64(a[i]) * float64(b[i])
+		s1 += float64(a[i+1]) * float64(b[i+1])
+		s2 += float64(a[i+2]) * float64(b[i+2])
+		s3 += float64(a[i+3]) * float64(b[i+3])
+	}
+	for ; i < len(a); i++ {
+		s0 += float64(a[i]) * float64(b[i])
+	}
+	return float32((s0 + s1) + (s2 + s3))
+}
+
+func axpyGeneric(alpha float32, x, y []float32) {
+	x = x[:len(y)]
+	for i := range y {
+		y[i] += alpha * x[i]
+	}
+}
+
+func axpbyGeneric(a float32, y []float32, b float32, x []float32) {
+	x = x[:len(y)]
+	for i := range y {
+		y[i] = a*y[i] + b*x[i]
+	}
+}
+
+func matVecGeneric(y, w, x []float32) {
+	n := len(x)
+	for o := range y {
+		y[o] = dotGeneric(w[o*n:(o+1)*n], x)
+	}
+}

@@ -1,0 +1,111 @@
+package kernels
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// lengths covers empty, tiny, every tail size around the vector widths, and
+// large ragged lengths.
+var lengths = []int{0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 200, 256, 1000, 1031, 4099}
+
+func randVec(rng *rand.Rand, n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(rng.NormFloat64())
+	}
+	return v
+}
+
+// close reports |got-want| ≤ 1e-5·scale, scale being the sum of the
+// magnitudes that entered the result (a relative bound that rounding order
+// cannot break).
+func close32(got, want, scale float32) bool {
+	return math.Abs(float64(got-want)) <= 1e-5*math.Max(float64(scale), 1e-30)
+}
+
+func TestDot(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, n := range lengths {
+		a, b := randVec(rng, n), randVec(rng, n+3) // b longer: only len(a) counts
+		var scale float32
+		for i := range a {
+			scale += float32(math.Abs(float64(a[i] * b[i])))
+		}
+		got, want := Dot(a, b), dotGeneric(a, b[:n])
+		if !close32(got, want, scale) {
+			t.Errorf("n=%d: Dot %v, twin %v", n, got, want)
+		}
+	}
+}
+
+func TestAxpyAxpby(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range lengths {
+		x, y := randVec(rng, n), randVec(rng, n)
+		alpha, beta := float32(rng.NormFloat64()), float32(rng.NormFloat64())
+		got, want := append([]float32(nil), y...), append([]float32(nil), y...)
+		Axpy(alpha, x, got)
+		axpyGeneric(alpha, x, want)
+		for i := range got {
+			scale := float32(math.Abs(float64(y[i])) + math.Abs(float64(alpha*x[i])))
+			if !close32(got[i], want[i], scale) {
+				t.Fatalf("Axpy n=%d i=%d: %v, twin %v", n, i, got[i], want[i])
+			}
+		}
+		got, want = append(got[:0], y...), append(want[:0], y...)
+		Axpby(alpha, got, beta, x)
+		axpbyGeneric(alpha, want, beta, x)
+		for i := range got {
+			scale := float32(math.Abs(float64(alpha*y[i])) + math.Abs(float64(beta*x[i])))
+			if !close32(got[i], want[i], scale) {
+				t.Fatalf("Axpby n=%d i=%d: %v, twin %v", n, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+func TestMatVec(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, rows := range []int{0, 1, 3, 4, 5, 8, 13} {
+		for _, n := range lengths {
+			w, x := randVec(rng, rows*n), randVec(rng, n)
+			got, want := make([]float32, rows), make([]float32, rows)
+			for i := range got {
+				got[i] = 99 // MatVec must overwrite, not accumulate
+			}
+			MatVec(got, w, x)
+			matVecGeneric(want, w, x)
+			for o := range got {
+				var scale float32
+				for i := 0; i < n; i++ {
+					scale += float32(math.Abs(float64(w[o*n+i] * x[i])))
+				}
+				if !close32(got[o], want[o], scale) {
+					t.Fatalf("rows=%d n=%d row %d: %v, twin %v", rows, n, o, got[o], want[o])
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkDot(b *testing.B) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	x, y := randVec(rng, 4096), randVec(rng, 4096)
+	b.SetBytes(4096 * 8)
+	var s float32
+	for i := 0; i < b.N; i++ {
+		s += Dot(x, y)
+	}
+	_ = s
+}
+
+func BenchmarkMatVec512x512(b *testing.B) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	w, x, y := randVec(rng, 512*512), randVec(rng, 512), make([]float32, 512)
+	b.SetBytes(512 * 512 * 4)
+	for i := 0; i < b.N; i++ {
+		MatVec(y, w, x)
+	}
+}
