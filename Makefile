@@ -20,12 +20,12 @@ BENCH_PKGS ?= ./runtime/... ./weights/...
 FUZZTIME  ?= 20s
 FUZZ_PKGS ?= ./...
 
-.PHONY: all test deps fmt-check vet test-native test-purego test-wasm bench fuzz build generate serve clean
+.PHONY: all test deps tokenizer-deps fmt-check vet test-native test-purego test-wasm bench fuzz build generate convert bench-convert serve clean
 
 all: build
 
 ## test: everything CI runs (installs node and Go modules if missing).
-test: deps fmt-check vet test-native test-purego test-wasm
+test: deps tokenizer-deps fmt-check vet test-native test-purego test-wasm
 
 ## deps: node for the js/wasm tests (Debian nodejs, only if missing), Go modules.
 deps:
@@ -38,6 +38,24 @@ deps:
 	fi; \
 	echo "node $$(node --version)"
 	$(GO) mod download
+
+## tokenizer-deps: the reference tokenizers that runtime/tokenizer's tests
+## compare ids with (npm ci from the committed lockfile), when node_modules is
+## missing or older than the lockfile; installs Debian's npm if it is missing.
+TOKENIZER_NPM ?= runtime/tokenizer/testdata/npm
+tokenizer-deps: deps
+	@set -e; d="$(TOKENIZER_NPM)"; \
+	if [ -f "$$d/node_modules/.package-lock.json" ] && [ ! "$$d/package-lock.json" -nt "$$d/node_modules/.package-lock.json" ]; then \
+		echo "tokenizer-deps: $$d/node_modules is up to date"; exit 0; \
+	fi; \
+	if ! command -v npm >/dev/null 2>&1; then \
+		echo "tokenizer-deps: npm not found; installing Debian npm with apt-get"; \
+		sudo=; [ "$$(id -u)" -eq 0 ] || sudo="sudo -n"; \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q; \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends npm; \
+	fi; \
+	echo "tokenizer-deps: npm ci in $$d"; \
+	cd "$$d" && npm ci --no-audit --no-fund
 
 ## fmt-check: fail, listing them, if any Go files are not gofmt-formatted.
 fmt-check:
@@ -64,6 +82,14 @@ test-wasm: deps
 bench:
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -benchmem $(BENCH_PKGS)
 
+## bench-convert: generate a ~2.4 GB 7B-shaped bf16 checkpoint (random weights, HF names,
+## 4 shards + index) in a temp dir, convert it to q4, print MB/s and the converter's peak
+## RSS, delete the files (BENCH_CONVERT_SIZE bytes, BENCH_CONVERT_DTYPE). Not part of test.
+BENCH_CONVERT_SIZE  ?= 2.4e9
+BENCH_CONVERT_DTYPE ?= q4
+bench-convert: convert
+	$(GO) run ./cmd/convert/benchconvert -convert bin/convert -size $(BENCH_CONVERT_SIZE) -dtype $(BENCH_CONVERT_DTYPE)
+
 ## fuzz: every Fuzz target in FUZZ_PKGS, each for FUZZTIME.
 fuzz:
 	@set -e; \
@@ -83,6 +109,10 @@ build:
 ## generate: bin/generate (see README: Usage).
 generate:
 	$(GO) build -o bin/generate ./cmd/generate
+
+## convert: bin/convert (see README: Converting checkpoints).
+convert:
+	$(GO) build -o bin/convert ./cmd/convert
 
 ## serve: the demo server on the embedded default model (not yet available).
 serve:

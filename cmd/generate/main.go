@@ -5,12 +5,15 @@
 //	         [-temperature T] [-top-k K] [-top-p P] [-seed S] [-ignore-eos]
 //	         [-dump-logits FILE]
 //
-// DIR holds config.yaml or config.json plus safetensors weights.
-// -dump-logits writes a safetensors file with one tensor "logits" [S,V]
-// float32 for the given tokens and generates nothing. -mode full uses the
-// full-sequence form, -mode step the recurrent form. With -n it streams the
-// generated token ids to stdout, space-separated: greedy at temperature 0,
-// seeded sampling otherwise (same seed, same tokens).
+// DIR holds config.yaml or config.json plus safetensors weights, and for
+// -prompt a tokenizer.json (a Hugging Face tokenizer.json, or a byte
+// tokenizer spec, see runtime/tokenizer). -dump-logits writes a safetensors
+// file with one tensor "logits" [S,V] float32 for the given tokens and
+// generates nothing. -mode full uses the full-sequence form, -mode step the
+// recurrent form. With -n it streams what it generates to stdout: the token
+// ids, space-separated, after -tokens; the decoded text after -prompt.
+// Sampling is greedy at temperature 0, seeded otherwise (same seed, same
+// tokens).
 package main
 
 import (
@@ -21,11 +24,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/xlstm-go/xlstm/runtime/model"
 	"github.com/xlstm-go/xlstm/runtime/sample"
+	"github.com/xlstm-go/xlstm/runtime/tokenizer"
 	"github.com/xlstm-go/xlstm/weights/safetensors"
 )
 
@@ -45,6 +50,7 @@ type options struct {
 	modelDir   string
 	tokens     []int
 	prompt     string
+	hasPrompt  bool // -prompt was given (maybe "")
 	mode       string
 	n          int
 	params     sample.Params
@@ -59,7 +65,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	var tokens string
 	fs.StringVar(&o.modelDir, "model", "", "model directory (config.yaml or config.json plus safetensors weights)")
 	fs.StringVar(&tokens, "tokens", "", "prompt token ids, comma-separated")
-	fs.StringVar(&o.prompt, "prompt", "", "prompt text (needs a tokenizer in the model directory)")
+	fs.StringVar(&o.prompt, "prompt", "", "prompt text (needs tokenizer.json in the model directory); output is then text")
 	fs.StringVar(&o.mode, "mode", "full", "full (full-sequence form) or step (recurrent form)")
 	fs.IntVar(&o.n, "n", 0, "number of tokens to generate")
 	fs.Float64Var(&o.params.Temperature, "temperature", 0, "sampling temperature (0 = greedy)")
@@ -71,6 +77,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
+	fs.Visit(func(f *flag.Flag) { o.hasPrompt = o.hasPrompt || f.Name == "prompt" })
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
@@ -81,14 +88,15 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("-mode %q: want full or step", o.mode)
 	case o.n < 0:
 		return nil, fmt.Errorf("-n %d: must not be negative", o.n)
-	case tokens != "" && o.prompt != "":
+	case tokens != "" && o.hasPrompt:
 		return nil, errors.New("give -tokens or -prompt, not both")
-	case o.prompt != "":
-		return nil, errors.New("-prompt needs a tokenizer, which is not supported yet: give -tokens")
-	case tokens == "":
-		return nil, errors.New("-tokens is required")
+	case tokens == "" && !o.hasPrompt:
+		return nil, errors.New("-tokens or -prompt is required")
 	}
 	for i, f := range strings.Split(tokens, ",") {
+		if tokens == "" {
+			break
+		}
 		t, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil {
 			return nil, fmt.Errorf("-tokens: item %d (%q) is not an integer", i, f)
@@ -109,14 +117,58 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var tok *tokenizer.Tokenizer
+	if o.hasPrompt {
+		// Before the model, so that a missing tokenizer fails fast.
+		if tok, err = loadTokenizer(o.modelDir); err != nil {
+			return err
+		}
+	}
 	m, err := model.Load[float32](o.modelDir)
 	if err != nil {
 		return err
 	}
+	if tok != nil {
+		if o.tokens, err = promptTokens(tok, m.Config(), o.prompt); err != nil {
+			return err
+		}
+	}
 	if o.dumpLogits != "" {
 		return dumpLogits(m, o)
 	}
-	return generate(ctx, m, o, stdout)
+	return generate(ctx, m, o, tok, stdout)
+}
+
+// loadTokenizer reads DIR/tokenizer.json.
+func loadTokenizer(dir string) (*tokenizer.Tokenizer, error) {
+	p := filepath.Join(dir, "tokenizer.json")
+	if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("-prompt: no tokenizer.json in %s (give -tokens instead)", dir)
+	}
+	tok, err := tokenizer.Load(p)
+	if err != nil {
+		return nil, fmt.Errorf("-prompt: %w", err)
+	}
+	return tok, nil
+}
+
+// promptTokens encodes the prompt, with the tokenizer's own special tokens,
+// and puts the model's BOS first when its config asks for it
+// (force_bos_token_insert) and the tokenizer did not.
+func promptTokens(tok *tokenizer.Tokenizer, cfg *model.Config, prompt string) ([]int, error) {
+	ids := tok.Encode(prompt)
+	if cfg.ForceBOS && cfg.BOS >= 0 && (len(ids) == 0 || ids[0] != cfg.BOS) {
+		ids = append([]int{cfg.BOS}, ids...)
+	}
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("-prompt %q: encodes to no tokens", prompt)
+	}
+	for i, id := range ids {
+		if id >= cfg.VocabSize {
+			return nil, fmt.Errorf("-prompt: token %d (id %d) is outside the model's vocabulary of %d: tokenizer.json does not fit the model", i, id, cfg.VocabSize)
+		}
+	}
+	return ids, nil
 }
 
 // dumpLogits writes the logits of o.tokens in the chosen form.
@@ -144,9 +196,15 @@ func dumpLogits(m *model.Model[float32], o *options) error {
 	return nil
 }
 
-// generate consumes the prompt, then streams o.n sampled token ids.
-func generate(ctx context.Context, m *model.Model[float32], o *options, stdout io.Writer) error {
+// generate consumes the prompt, then streams o.n sampled tokens: as text
+// through tok's streaming decoder when tok is not nil, as ids otherwise.
+func generate(ctx context.Context, m *model.Model[float32], o *options, tok *tokenizer.Tokenizer, stdout io.Writer) error {
 	cfg := m.Config()
+	eos := cfg.EOS
+	if eos < 0 && tok != nil {
+		eos = tok.EOS()
+	}
+	out := newTokenWriter(stdout, tok)
 	smp, err := sample.New(o.params, cfg.VocabSize)
 	if err != nil {
 		return err
@@ -167,29 +225,68 @@ func generate(ctx context.Context, m *model.Model[float32], o *options, stdout i
 	}
 	for i := 0; i < o.n; i++ {
 		if err := ctx.Err(); err != nil {
-			fmt.Fprintln(stdout)
+			out.end()
 			return err
 		}
-		tok, err := smp.Next(logits)
+		id, err := smp.Next(logits)
 		if err != nil {
 			return err
 		}
-		sep := " "
-		if i == 0 {
-			sep = ""
-		}
-		if _, err := fmt.Fprintf(stdout, "%s%d", sep, tok); err != nil {
+		stop := id == eos && !o.ignoreEOS
+		if err := out.write(id, stop); err != nil {
 			return err
 		}
-		if tok == cfg.EOS && !o.ignoreEOS {
+		if stop {
 			break
 		}
 		if i+1 < o.n {
-			if err := m.Step(st, tok, logits); err != nil {
+			if err := m.Step(st, id, logits); err != nil {
 				return err
 			}
 		}
 	}
-	_, err = fmt.Fprintln(stdout)
+	return out.end()
+}
+
+// tokenWriter prints generated tokens: ids separated by spaces, or, with a
+// tokenizer, their text as soon as it forms whole characters.
+type tokenWriter struct {
+	w   io.Writer
+	dec *tokenizer.StreamDecoder
+	n   int
+}
+
+func newTokenWriter(w io.Writer, tok *tokenizer.Tokenizer) *tokenWriter {
+	tw := &tokenWriter{w: w}
+	if tok != nil {
+		tw.dec = tok.NewStreamDecoder()
+	}
+	return tw
+}
+
+// write prints one token; eos is the end-of-sequence token, which is shown
+// as an id but not as text.
+func (tw *tokenWriter) write(id int, eos bool) error {
+	var s string
+	switch {
+	case tw.dec == nil && tw.n == 0:
+		s = strconv.Itoa(id)
+	case tw.dec == nil:
+		s = " " + strconv.Itoa(id)
+	case !eos:
+		s = tw.dec.Add(id)
+	}
+	tw.n++
+	_, err := io.WriteString(tw.w, s)
+	return err
+}
+
+// end prints what the decoder holds back and a newline.
+func (tw *tokenWriter) end() error {
+	s := "\n"
+	if tw.dec != nil {
+		s = tw.dec.Flush() + s
+	}
+	_, err := io.WriteString(tw.w, s)
 	return err
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -126,6 +127,78 @@ func TestFlagErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		err := run(context.Background(), c.args, &bytes.Buffer{}, &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: err = %v, want it to mention %q", c.args, err, c.want)
+		}
+	}
+}
+
+// promptDir returns a model directory with the "mixed" reference model
+// (vocabulary 128) and the given tokenizer.json, or none when it is "".
+func promptDir(t *testing.T, tokenizerJSON string) string {
+	t.Helper()
+	src, _, _ := refTokens(t, "mixed")
+	dir := t.TempDir()
+	for _, name := range []string{"config.yaml", "model.safetensors"} {
+		if err := os.Symlink(filepath.Join(src, name), filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if tokenizerJSON != "" {
+		if err := os.WriteFile(filepath.Join(dir, "tokenizer.json"), []byte(tokenizerJSON), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestPrompt: -prompt encodes with the directory's tokenizer.json and prints
+// the generated tokens as text, the same tokens -tokens prints as ids.
+func TestPrompt(t *testing.T) {
+	dir := promptDir(t, `{"type": "byte"}`)
+	gen := func(args ...string) string {
+		t.Helper()
+		var out bytes.Buffer
+		if err := run(context.Background(), append([]string{"-model", dir}, args...), &out, &bytes.Buffer{}); err != nil {
+			t.Fatal(err)
+		}
+		return out.String()
+	}
+	for _, mode := range []string{"full", "step"} {
+		text := gen("-prompt", "Hi there", "-n", "16", "-mode", mode, "-temperature", "0.8", "-seed", "3")
+		ids := gen("-tokens", "72,105,32,116,104,101,114,101", "-n", "16", "-mode", mode, "-temperature", "0.8", "-seed", "3")
+		var want strings.Builder
+		for _, f := range strings.Fields(ids) {
+			var id int
+			if _, err := fmt.Sscan(f, &id); err != nil {
+				t.Fatal(err)
+			}
+			want.WriteByte(byte(id))
+		}
+		// The byte tokenizer's decoder reads invalid UTF-8 as U+FFFD; ids
+		// below 128 are ASCII.
+		if got := strings.TrimSuffix(text, "\n"); got != want.String() {
+			t.Errorf("%s: -prompt printed %q, -tokens gave ids %q = %q", mode, got, ids, want.String())
+		}
+	}
+}
+
+func TestPromptErrors(t *testing.T) {
+	cases := []struct {
+		tokenizer string
+		args      []string
+		want      string
+	}{
+		{"", []string{"-prompt", "hi", "-n", "1"}, "no tokenizer.json in"},
+		{`{"type": "byte"}`, []string{"-prompt", "hi", "-tokens", "1", "-n", "1"}, "not both"},
+		{`{"type": "bytes"}`, []string{"-prompt", "hi", "-n", "1"}, "tokenizer"},
+		{`{"type": "byte"}`, []string{"-prompt", "héllo", "-n", "1"}, "outside the model's vocabulary"},
+		{`{"type": "byte"}`, []string{"-prompt", "", "-n", "1"}, "no tokens"},
+		{`{"type": "byte"}`, []string{"-n", "1"}, "-tokens or -prompt"},
+	}
+	for _, c := range cases {
+		dir := promptDir(t, c.tokenizer)
+		err := run(context.Background(), append([]string{"-model", dir}, c.args...), &bytes.Buffer{}, &bytes.Buffer{})
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: err = %v, want it to mention %q", c.args, err, c.want)
 		}
