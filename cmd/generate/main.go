@@ -31,6 +31,7 @@ import (
 	"github.com/xlstm-go/xlstm/runtime/model"
 	"github.com/xlstm-go/xlstm/runtime/sample"
 	"github.com/xlstm-go/xlstm/runtime/tokenizer"
+	"github.com/xlstm-go/xlstm/weights/bundle"
 	"github.com/xlstm-go/xlstm/weights/safetensors"
 )
 
@@ -139,8 +140,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return generate(ctx, m, o, tok, stdout)
 }
 
-// loadTokenizer reads DIR/tokenizer.json.
+// loadTokenizer reads the tokenizer a bundle names, or DIR/tokenizer.json.
 func loadTokenizer(dir string) (*tokenizer.Tokenizer, error) {
+	if _, err := os.Stat(filepath.Join(dir, "manifest.json")); err == nil {
+		return bundleTokenizer(dir)
+	}
 	p := filepath.Join(dir, "tokenizer.json")
 	if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("-prompt: no tokenizer.json in %s (give -tokens instead)", dir)
@@ -148,6 +152,31 @@ func loadTokenizer(dir string) (*tokenizer.Tokenizer, error) {
 	tok, err := tokenizer.Load(p)
 	if err != nil {
 		return nil, fmt.Errorf("-prompt: %w", err)
+	}
+	return tok, nil
+}
+
+// bundleTokenizer reads the tokenizer carried by the bundle in dir.
+func bundleTokenizer(dir string) (*tokenizer.Tokenizer, error) {
+	r, err := bundle.Open(dir)
+	if err != nil {
+		return nil, fmt.Errorf("-prompt: %w", err)
+	}
+	defer r.Close()
+	tk := r.Manifest().Tokenizer
+	switch {
+	case tk == nil:
+		return nil, fmt.Errorf("-prompt: the bundle in %s carries no tokenizer (give -tokens instead)", dir)
+	case tk.Type == "byte":
+		return tokenizer.NewByte(tokenizer.ByteSpec{})
+	}
+	data, err := r.TokenizerFile()
+	if err != nil {
+		return nil, fmt.Errorf("-prompt: %w", err)
+	}
+	tok, err := tokenizer.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("-prompt: bundle tokenizer: %w", err)
 	}
 	return tok, nil
 }

@@ -64,8 +64,12 @@ func New[F Float](cfg *Config, src Source) (*Model[F], error) {
 }
 
 // Load reads the config (config.yaml or config.json) and the safetensors
-// weights (single file or shards) of a checkpoint directory.
+// weights (single file or shards) of a checkpoint directory, or a weight
+// bundle (a directory with manifest.json, see LoadBundle).
 func Load[F Float](dir string) (*Model[F], error) {
+	if isBundle(dir) {
+		return LoadBundle[F](dir)
+	}
 	cfg, err := LoadConfig(dir)
 	if err != nil {
 		return nil, err
