@@ -345,40 +345,12 @@ func (p *planner) slstmLayouts(items []item) {
 			continue
 		}
 		nh, dh := it.shape[0], it.shape[2]
-		it.permute = func(r []float32) []float32 { return cudaToVanillaR(r, nh, dh) }
+		it.permute = func(r []float32) []float32 { return model.SLSTMCudaToVanillaR(r, nh, dh) }
 		it.parts[0].rows, it.parts[0].rlen = rowsOf(info.Shape)
 		if b, ok := byName[strings.TrimSuffix(it.name, "_recurrent_kernel_")+"_bias_"]; ok {
-			b.permute = func(v []float32) []float32 { return cudaToVanillaBias(v, nh, dh) }
+			b.permute = func(v []float32) []float32 { return model.SLSTMCudaToVanillaBias(v, nh, dh) }
 		}
 	}
-}
-
-// cudaToVanillaR re-orders R_cuda (NH, DH, 4DH) as R_vanilla (NH, 4DH, DH):
-// R_van[h, g*DH+j, k] = R_cuda[h, k, g*DH+j] (SPEC §5.3).
-func cudaToVanillaR(r []float32, nh, dh int) []float32 {
-	out := make([]float32, len(r))
-	for h := 0; h < nh; h++ {
-		for gj := 0; gj < 4*dh; gj++ {
-			for k := 0; k < dh; k++ {
-				out[h*4*dh*dh+gj*dh+k] = r[h*dh*4*dh+k*4*dh+gj]
-			}
-		}
-	}
-	return out
-}
-
-// cudaToVanillaBias re-orders the head-major bias b[h, g, j] as gate-major
-// b[g, h, j] (SPEC §5.3).
-func cudaToVanillaBias(b []float32, nh, dh int) []float32 {
-	out := make([]float32, len(b))
-	for h := 0; h < nh; h++ {
-		for g := 0; g < 4; g++ {
-			for j := 0; j < dh; j++ {
-				out[g*nh*dh+h*dh+j] = b[h*4*dh+g*dh+j]
-			}
-		}
-	}
-	return out
 }
 
 // policy picks a tensor's bundle dtype for the requested -dtype.

@@ -70,24 +70,17 @@ func activation[F Float](name string) func(F) F {
 
 // dot returns Σ a[i]*b[i] over len(a) elements. float32 goes through
 // runtime/kernels (SIMD where the CPU has it, else its pure-Go twin); other
-// element types accumulate in float64, four partial sums at a time.
+// element types accumulate in float64.
 func dot[F Float](a, b []F) F {
 	if a32, ok := any(a).([]float32); ok {
 		return F(kernels.Dot(a32, any(b).([]float32)))
 	}
 	b = b[:len(a)]
-	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		s0 += float64(a[i]) * float64(b[i])
-		s1 += float64(a[i+1]) * float64(b[i+1])
-		s2 += float64(a[i+2]) * float64(b[i+2])
-		s3 += float64(a[i+3]) * float64(b[i+3])
+	var s float64
+	for i, x := range a {
+		s += float64(x) * float64(b[i])
 	}
-	for ; i < len(a); i++ {
-		s0 += float64(a[i]) * float64(b[i])
-	}
-	return F((s0 + s1) + (s2 + s3))
+	return F(s)
 }
 
 // linear computes y = W x (+ bias) for one vector: W is (out, in) row-major

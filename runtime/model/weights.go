@@ -274,8 +274,8 @@ func loadSLSTM[F Float](l *loader[F], c *Config, p string) *lmSLSTM[F] {
 	// kernel's shape tells which (SPEC §5.3).
 	rName, bName := x+"slstm_cell._recurrent_kernel_", x+"slstm_cell._bias_"
 	if slices.Equal(l.shape(rName), []int{nh, dh, 4 * dh}) {
-		b.r = cudaToVanillaR(l.get(rName, nh, dh, 4*dh), nh, dh)
-		b.bias = cudaToVanillaBias(l.get(bName, 4*d), nh, dh)
+		b.r = SLSTMCudaToVanillaR(l.get(rName, nh, dh, 4*dh), nh, dh)
+		b.bias = SLSTMCudaToVanillaBias(l.get(bName, 4*d), nh, dh)
 	} else {
 		b.r = l.get(rName, nh, 4*dh, dh)
 		b.bias = l.get(bName, 4*d)
@@ -295,9 +295,11 @@ func loadSLSTM[F Float](l *loader[F], c *Config, p string) *lmSLSTM[F] {
 	return b
 }
 
-// cudaToVanillaR re-orders R_cuda (NH, DH, 4, DH) as R_vanilla (NH, 4DH, DH):
-// R_van[h, g*DH+j, k] = R_cuda[h, k, g*DH+j] (SPEC §5.3).
-func cudaToVanillaR[F Float](r []F, nh, dh int) []F {
+// SLSTMCudaToVanillaR re-orders an sLSTM recurrent kernel trained with the
+// cuda backend, R_cuda (NH, DH, 4, DH), as the vanilla layout (NH, 4DH, DH)
+// the model uses: R_van[h, g*DH+j, k] = R_cuda[h, k, g*DH+j] (SPEC §5.3).
+// A nil kernel gives nil.
+func SLSTMCudaToVanillaR[F Float](r []F, nh, dh int) []F {
 	if r == nil {
 		return nil
 	}
@@ -312,9 +314,10 @@ func cudaToVanillaR[F Float](r []F, nh, dh int) []F {
 	return out
 }
 
-// cudaToVanillaBias re-orders the head-major bias b[h, g, j] as gate-major
-// b[g, h, j] (SPEC §5.3).
-func cudaToVanillaBias[F Float](b []F, nh, dh int) []F {
+// SLSTMCudaToVanillaBias re-orders the cuda backend's head-major sLSTM bias
+// b[h, g, j] as the vanilla gate-major b[g, h, j] (SPEC §5.3). A nil bias
+// gives nil.
+func SLSTMCudaToVanillaBias[F Float](b []F, nh, dh int) []F {
 	if b == nil {
 		return nil
 	}
