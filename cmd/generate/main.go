@@ -25,6 +25,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -57,6 +58,7 @@ type options struct {
 	params     sample.Params
 	ignoreEOS  bool
 	dumpLogits string
+	threads    int
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -75,6 +77,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.Uint64Var(&o.params.Seed, "seed", 0, "random seed for sampling")
 	fs.BoolVar(&o.ignoreEOS, "ignore-eos", false, "keep generating after the end-of-sequence token")
 	fs.StringVar(&o.dumpLogits, "dump-logits", "", "write the logits [S,V] of the prompt tokens to this safetensors file and exit")
+	fs.IntVar(&o.threads, "threads", runtime.NumCPU(), "goroutines sharing the large matrix products")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -89,6 +92,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("-mode %q: want full or step", o.mode)
 	case o.n < 0:
 		return nil, fmt.Errorf("-n %d: must not be negative", o.n)
+	case o.threads < 1:
+		return nil, fmt.Errorf("-threads %d: want at least 1", o.threads)
 	case tokens != "" && o.hasPrompt:
 		return nil, errors.New("give -tokens or -prompt, not both")
 	case tokens == "" && !o.hasPrompt:
@@ -129,6 +134,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	m.SetThreads(o.threads)
+	defer m.Close()
 	if tok != nil {
 		if o.tokens, err = promptTokens(tok, m.Config(), o.prompt); err != nil {
 			return err

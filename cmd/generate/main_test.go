@@ -124,6 +124,7 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"-model", dir, "-prompt", "hi", "-n", "1"}, "tokenizer"},
 		{[]string{"-model", dir, "-tokens", "1", "-n", "1", "-temperature", "-1"}, "emperature"},
 		{[]string{"-model", dir, "-tokens", "1", "-n", "1"}, dir},
+		{[]string{"-model", dir, "-tokens", "1", "-n", "1", "-threads", "0"}, "-threads"},
 	}
 	for _, c := range cases {
 		err := run(context.Background(), c.args, &bytes.Buffer{}, &bytes.Buffer{})

@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -107,5 +108,53 @@ func BenchmarkMatVec512x512(b *testing.B) {
 	b.SetBytes(512 * 512 * 4)
 	for i := 0; i < b.N; i++ {
 		MatVec(y, w, x)
+	}
+}
+
+func TestPoolMatVec(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, threads := range []int{1, 2, 3, 5} {
+		p := NewPool(threads)
+		for _, shape := range [][2]int{{4, 4}, {9, 300}, {257, 256}, {2049, 513}, {1031, 1077}, {4099, 1031}} {
+			rows, n := shape[0], shape[1]
+			w, x := randVec(rng, rows*n), randVec(rng, n)
+			got, want := make([]float32, rows), make([]float32, rows)
+			p.MatVec(got, w, x)
+			MatVec(want, w, x)
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("threads=%d %dx%d row %d: pool %v, serial %v", threads, rows, n, i, got[i], want[i])
+				}
+			}
+		}
+		if got := p.Threads(); got != max(threads, 1) {
+			t.Errorf("Threads() = %d, want %d", got, threads)
+		}
+		p.Close()
+	}
+}
+
+func TestPoolAllocatesNothing(t *testing.T) {
+	p := NewPool(2)
+	defer p.Close()
+	rng := rand.New(rand.NewPCG(13, 14))
+	w, x, y := randVec(rng, 2048*1024), randVec(rng, 1024), make([]float32, 2048)
+	if a := testing.AllocsPerRun(100, func() { p.MatVec(y, w, x) }); a != 0 {
+		t.Errorf("Pool.MatVec allocates %.1f times per call", a)
+	}
+}
+
+func BenchmarkPoolMatVec(b *testing.B) {
+	for _, threads := range []int{1, 2} {
+		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
+			p := NewPool(threads)
+			defer p.Close()
+			rng := rand.New(rand.NewPCG(15, 16))
+			w, x, y := randVec(rng, 8192*4096), randVec(rng, 4096), make([]float32, 8192)
+			b.SetBytes(8192 * 4096 * 4)
+			for i := 0; i < b.N; i++ {
+				p.MatVec(y, w, x)
+			}
+		})
 	}
 }

@@ -22,8 +22,10 @@ func benchModel(b *testing.B, name string) *Model[float32] {
 }
 
 // benchDecode measures Step: one token at a time, tokens/s reported.
-func benchDecode(b *testing.B, name string) {
+func benchDecode(b *testing.B, name string, threads int) {
 	m := benchModel(b, name)
+	m.SetThreads(threads)
+	defer m.Close()
 	st := m.NewState()
 	logits := make([]float32, m.cfg.VocabSize)
 	toks := randomTokens(1024, m.cfg.VocabSize, 2)
@@ -62,7 +64,9 @@ func benchFull(b *testing.B, name string, s int, prefill bool) {
 	b.ReportMetric(float64(b.N*s)/b.Elapsed().Seconds(), "tok/s")
 }
 
-func BenchmarkDecodeBenchSmall(b *testing.B)      { benchDecode(b, "bench-small") }
+func BenchmarkDecodeBenchSmall(b *testing.B)      { benchDecode(b, "bench-small", 1) }
 func BenchmarkFullS256BenchSmall(b *testing.B)    { benchFull(b, "bench-small", 256, false) }
-func BenchmarkDecodeBenchLarge(b *testing.B)      { benchDecode(b, "bench-large") }
+func BenchmarkDecodeBenchLarge(b *testing.B)      { benchDecode(b, "bench-large", 1) }
+func BenchmarkDecodeBenchLarge2T(b *testing.B)    { benchDecode(b, "bench-large", 2) }
 func BenchmarkPrefillS512BenchLarge(b *testing.B) { benchFull(b, "bench-large", 512, true) }
+func BenchmarkDecodeBenchSmall2T(b *testing.B)    { benchDecode(b, "bench-small", 2) }

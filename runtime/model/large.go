@@ -21,18 +21,18 @@ func (m *Model[F]) largeBlock(i int, x []F, s int, st *blockState[F], ws *arena[
 	m.emitBlock(i, "norm_mlstm", xn, s, d)
 	q, k := ws.take(s*qk), ws.take(s*qk)
 	v, o := ws.take(s*vd), ws.take(s*vd)
-	linearSeq(q, w.q, w.qB, xn, d, qk)
-	linearSeq(k, w.k, w.kB, xn, d, qk)
-	linearSeq(v, w.v, w.vB, xn, d, vd)
-	linearSeq(o, w.o, w.oB, xn, d, vd)
+	m.linearSeq(q, w.q, w.qB, xn, d, qk)
+	m.linearSeq(k, w.k, w.kB, xn, d, qk)
+	m.linearSeq(v, w.v, w.vB, xn, d, vd)
+	m.linearSeq(o, w.o, w.oB, xn, d, vd)
 	m.emitBlock(i, "q", q, s, qk)
 	m.emitBlock(i, "k", k, s, qk)
 	m.emitBlock(i, "v", v, s, vd)
 	gates := ws.take(s * 2 * nh) // per position: ĩ (NH) then f̃ (NH)
 	for t := 0; t < s; t++ {
 		gt := gates[t*2*nh : (t+1)*2*nh]
-		linear(gt[:nh], w.igW, w.igB, xn[t*d:(t+1)*d])
-		linear(gt[nh:], w.fgW, w.fgB, xn[t*d:(t+1)*d])
+		m.linear(gt[:nh], w.igW, w.igB, xn[t*d:(t+1)*d])
+		m.linear(gt[nh:], w.fgW, w.fgB, xn[t*d:(t+1)*d])
 	}
 	m.emitBlock(i, "gates_preact", gates, s, 2*nh)
 	for j := range gates {
@@ -72,7 +72,7 @@ func (m *Model[F]) largeBlock(i int, x []F, s int, st *blockState[F], ws *arena[
 		for j := range ht {
 			ht[j] *= sigmoid(ot[j])
 		}
-		linear(y[t*d:(t+1)*d], w.outProj, w.outProjB, ht)
+		m.linear(y[t*d:(t+1)*d], w.outProj, w.outProjB, ht)
 	}
 	m.emitBlock(i, "out_proj", y, s, d)
 	for j := range y {
@@ -85,12 +85,12 @@ func (m *Model[F]) largeBlock(i int, x []F, s int, st *blockState[F], ws *arena[
 	for t := 0; t < s; t++ {
 		xt := x[t*d : (t+1)*d]
 		rmsNorm(xn2, xt, w.normF, g.NormEps)
-		linear(ug, w.upGate, w.upGateB, xn2)
-		linear(u, w.up, w.upB, xn2)
+		m.linear(ug, w.upGate, w.upGateB, xn2)
+		m.linear(u, w.up, w.upB, xn2)
 		for j := range u {
 			u[j] *= silu(ug[j])
 		}
-		linear(y[t*d:(t+1)*d], w.down, w.downB, u)
+		m.linear(y[t*d:(t+1)*d], w.down, w.downB, u)
 		for j := range xt {
 			xt[j] += y[t*d+j]
 		}

@@ -15,7 +15,7 @@ func (m *Model[F]) mlstmBlock(i int, x []F, s int, st *blockState[F], ws *arena[
 	}
 	m.emitBlock(i, "xlstm_norm", xn, s, d)
 	up := ws.take(s * 2 * in)
-	linearSeq(up, w.projUp, w.projUpB, xn, d, 2*in)
+	m.linearSeq(up, w.projUp, w.projUpB, xn, d, 2*in)
 	m.emitBlock(i, "proj_up", up, s, 2*in)
 
 	// xm is the first half of up, z the second (SPEC §3).
@@ -44,8 +44,8 @@ func (m *Model[F]) mlstmBlock(i int, x []F, s int, st *blockState[F], ws *arena[
 	gates := ws.take(s * 2 * nh) // per position: ĩ (NH) then f̃ (NH)
 	for t := 0; t < s; t++ {
 		g := gates[t*2*nh : (t+1)*2*nh]
-		linear(g[:nh], w.igW, w.igB, gin[t*3*in:(t+1)*3*in])
-		linear(g[nh:], w.fgW, w.fgB, gin[t*3*in:(t+1)*3*in])
+		m.linear(g[:nh], w.igW, w.igB, gin[t*3*in:(t+1)*3*in])
+		m.linear(g[nh:], w.fgW, w.fgB, gin[t*3*in:(t+1)*3*in])
 	}
 	m.emitBlock(i, "gates", gates, s, 2*nh)
 
@@ -85,7 +85,7 @@ func (m *Model[F]) mlstmBlock(i int, x []F, s int, st *blockState[F], ws *arena[
 		for j := range ht {
 			ht[j] = (ht[j] + w.skip[j]*a[j]) * silu(z[j])
 		}
-		linear(y[t*d:(t+1)*d], w.projDown, w.projDownB, ht)
+		m.linear(y[t*d:(t+1)*d], w.projDown, w.projDownB, ht)
 	}
 	m.emitBlock(i, "xlstm", y, s, d)
 	for j := range y {
@@ -197,11 +197,11 @@ func (m *Model[F]) gatedFFN(i int, x []F, s int, w *lmSLSTM[F], ws *arena[F]) {
 	for t := 0; t < s; t++ {
 		xt := x[t*d : (t+1)*d]
 		layerNorm(xn, xt, w.ffnNorm, 1e-5, true)
-		linear(u, w.ffnUp, w.ffnUpB, xn)
+		m.linear(u, w.ffnUp, w.ffnUpB, xn)
 		for j := 0; j < p; j++ {
 			u[j] = act(u[j]) * u[p+j]
 		}
-		linear(y, w.ffnDn, w.ffnDnB, u[:p])
+		m.linear(y, w.ffnDn, w.ffnDnB, u[:p])
 		for j := range xt {
 			xt[j] += y[j]
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/xlstm-go/xlstm/runtime/kernels"
 	"github.com/xlstm-go/xlstm/weights/safetensors"
 )
 
@@ -21,7 +22,8 @@ type Model[F Float] struct {
 	head    []F      // (V, D); the embedding when tied
 	outNorm []F      // post-blocks norm (D); nil when absent
 	lm      []lmBlock[F]
-	act     func(F) F // the sLSTM blocks' FFN activation
+	act     func(F) F     // the sLSTM blocks' FFN activation
+	pool    *kernels.Pool // splits large float32 products across threads; nil = one
 	large   []largeBlock[F]
 
 	// trace, when set by tests, receives intermediate activations under the
@@ -85,6 +87,46 @@ func Load[F Float](dir string) (*Model[F], error) {
 		return nil, fmt.Errorf("load %s: %w", dir, err)
 	}
 	return m, nil
+}
+
+// SetThreads sets how many goroutines share the large matrix products of
+// the float32 forward (the caller's plus n-1 workers, kept until Close); n
+// ≤ 1 runs everything on the caller. Call it before the model is in use.
+func (m *Model[F]) SetThreads(n int) {
+	m.pool.Close()
+	m.pool = nil
+	if _, ok := any(m.embed).([]float32); ok {
+		m.pool = kernels.NewPool(n)
+	}
+}
+
+// Threads returns the number of goroutines the forward uses.
+func (m *Model[F]) Threads() int { return m.pool.Threads() }
+
+// Close stops the model's worker goroutines, if any.
+func (m *Model[F]) Close() {
+	m.pool.Close()
+	m.pool = nil
+}
+
+// linear is y = W x (+ bias) with the model's thread pool.
+func (m *Model[F]) linear(y, w, bias, x []F) {
+	if y32, ok := any(y).([]float32); ok && m.pool != nil {
+		m.pool.MatVec(y32, any(w).([]float32), any(x).([]float32))
+		for o := range bias {
+			y[o] += bias[o]
+		}
+		return
+	}
+	linear(y, w, bias, x)
+}
+
+// linearSeq applies linear to each of the S rows of x (S×in) into y (S×out).
+func (m *Model[F]) linearSeq(y, w, bias, x []F, in, out int) {
+	s := len(x) / in
+	for t := 0; t < s; t++ {
+		m.linear(y[t*out:(t+1)*out], w, bias, x[t*in:(t+1)*in])
+	}
 }
 
 // Config returns the model's configuration (not to be modified).
@@ -207,7 +249,7 @@ func (m *Model[F]) run(st *State[F], tokens []int, logits []F, f form) {
 		}
 	}
 	m.emit("out_norm", xn, rows, d)
-	linearSeq(logits, m.head, nil, xn, d, v)
+	m.linearSeq(logits, m.head, nil, xn, d, v)
 	m.emit("lm_head", logits, rows, v)
 	if c.Family == FamilyLarge {
 		for j := range logits {

@@ -123,13 +123,6 @@ func axpy[F Float](alpha F, x, y []F) {
 	}
 }
 
-// linearSeq applies linear to each of the S rows of x (S×in) into y (S×out).
-func linearSeq[F Float](y, w, bias, x []F, in, out int) {
-	s := len(x) / in
-	for t := 0; t < s; t++ {
-		linear(y[t*out:(t+1)*out], w, bias, x[t*in:(t+1)*in])
-	}
-}
 
 // headwise is LinearHeadwiseExpand (SPEC §3.2): a block-diagonal projection
 // with weight (nph, outPer, inPer); bias (nph*outPer) may be nil.

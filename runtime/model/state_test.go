@@ -212,3 +212,35 @@ func TestBadInput(t *testing.T) {
 		t.Errorf("failed calls moved the state to %d", st.Pos())
 	}
 }
+
+// TestThreadsSameLogits: splitting the products across threads changes no
+// bit of the logits, and decode still allocates nothing.
+func TestThreadsSameLogits(t *testing.T) {
+	// vocab × D ≥ 2^20, so the head is split across the threads.
+	cfg := mustParseYAML(t, "embedding_dim: 64\nnum_heads: 2\nnum_blocks: 1\nvocab_size: 17000\nchunk_size: 8\n")
+	src := randomSource(t, cfg, 8)
+	one, two := mustModel[float32](t, cfg, src), mustModel[float32](t, cfg, src)
+	two.SetThreads(2)
+	defer two.Close()
+	if two.Threads() != 2 || one.Threads() != 1 {
+		t.Fatalf("threads %d and %d, want 1 and 2", one.Threads(), two.Threads())
+	}
+	toks := randomTokens(20, cfg.VocabSize, 9)
+	a, _ := one.Forward(toks)
+	b, _ := two.Forward(toks)
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("logit %d: 1 thread %v, 2 threads %v", i, a[i], b[i])
+		}
+	}
+	st, logits := two.NewState(), make([]float32, cfg.VocabSize)
+	step := func() {
+		if err := two.Step(st, 3, logits); err != nil {
+			t.Fatal(err)
+		}
+	}
+	step()
+	if n := testing.AllocsPerRun(50, step); n != 0 {
+		t.Errorf("Step with 2 threads allocates %.1f times per token", n)
+	}
+}
