@@ -29,14 +29,8 @@ test: deps tokenizer-deps fmt-check vet test-native test-purego test-wasm
 
 ## deps: node for the js/wasm tests (Debian nodejs, only if missing), Go modules.
 deps:
-	@set -e; \
-	if ! command -v node >/dev/null 2>&1; then \
-		echo "deps: node not found; installing Debian nodejs with apt-get"; \
-		sudo=; [ "$$(id -u)" -eq 0 ] || sudo="sudo -n"; \
-		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q; \
-		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nodejs; \
-	fi; \
-	echo "node $$(node --version)"
+	@bash .ci/need node nodejs
+	@echo "node $$(node --version)"
 	$(GO) mod download
 
 ## tokenizer-deps: the reference tokenizers that runtime/tokenizer's tests
@@ -48,12 +42,7 @@ tokenizer-deps: deps
 	if [ -f "$$d/node_modules/.package-lock.json" ] && [ ! "$$d/package-lock.json" -nt "$$d/node_modules/.package-lock.json" ]; then \
 		echo "tokenizer-deps: $$d/node_modules is up to date"; exit 0; \
 	fi; \
-	if ! command -v npm >/dev/null 2>&1; then \
-		echo "tokenizer-deps: npm not found; installing Debian npm with apt-get"; \
-		sudo=; [ "$$(id -u)" -eq 0 ] || sudo="sudo -n"; \
-		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q; \
-		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends npm; \
-	fi; \
+	bash .ci/need npm npm; \
 	echo "tokenizer-deps: npm ci in $$d"; \
 	cd "$$d" && npm ci --no-audit --no-fund
 
