@@ -20,7 +20,7 @@ BENCH_PKGS ?= ./runtime/... ./weights/...
 FUZZTIME  ?= 20s
 FUZZ_PKGS ?= ./...
 
-.PHONY: all test deps tokenizer-deps fmt-check vet test-native test-purego test-wasm bench fuzz build generate convert bench-convert serve clean
+.PHONY: all test deps tokenizer-deps fmt-check vet test-native test-purego test-wasm bench bench-all fuzz build generate convert bench-convert serve clean
 
 all: build
 
@@ -67,8 +67,20 @@ test-purego: deps
 test-wasm: deps
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$(WASM_EXEC)" $(WASM_PKGS)
 
-## bench: benchmarks (BENCH=regexp, BENCHTIME=1s or e.g. 100x, BENCH_PKGS=...).
-bench:
+## bench: the speed table of issue 7 (runtime/model benchmarks, native and
+## js/wasm, BENCHCOUNT runs each; medians beside the official figures).
+BENCHCOUNT ?= 5
+BENCH_OUT  ?= results/tmp
+bench: deps
+	@mkdir -p $(BENCH_OUT)
+	GOMAXPROCS=2 $(GO) test -run '^$$' -bench 'BenchSmall$$' -benchtime 2s -count $(BENCHCOUNT) -benchmem ./runtime/model/ | tee $(BENCH_OUT)/native.txt
+	GOMAXPROCS=2 $(GO) test -run '^$$' -bench 'BenchLarge' -benchtime 10x -count $(BENCHCOUNT) -benchmem ./runtime/model/ | tee -a $(BENCH_OUT)/native.txt
+	GOOS=js GOARCH=wasm $(GO) test -exec="$(WASM_EXEC)" -run '^$$' -bench 'DecodeBenchSmall$$' -benchtime 2s -count $(BENCHCOUNT) ./runtime/model/ | tee $(BENCH_OUT)/wasm.txt
+	@echo; echo "GOMAXPROCS=2; single-goroutine benchmarks unless noted:"; echo
+	@$(GO) run ./internal/benchtable -native $(BENCH_OUT)/native.txt -wasm $(BENCH_OUT)/wasm.txt
+
+## bench-all: every benchmark of the module (BENCH=regexp, BENCHTIME=1s or e.g. 100x).
+bench-all:
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -benchmem $(BENCH_PKGS)
 
 ## bench-convert: generate a ~2.4 GB 7B-shaped bf16 checkpoint (random weights, HF names,
