@@ -35,9 +35,27 @@ func axpbyGeneric(a float32, y []float32, b float32, x []float32) {
 	}
 }
 
+// matVecGeneric does four rows at a time, like the assembly: each x[i] is
+// loaded once for four independent sums.
 func matVecGeneric(y, w, x []float32) {
 	n := len(x)
-	for o := range y {
+	o := 0
+	for ; o+4 <= len(y); o += 4 {
+		w0 := w[o*n:][:n]
+		w1 := w[(o+1)*n:][:n]
+		w2 := w[(o+2)*n:][:n]
+		w3 := w[(o+3)*n:][:n]
+		var s0, s1, s2, s3 float64
+		for i, xv := range x {
+			xf := float64(xv)
+			s0 += float64(w0[i]) * xf
+			s1 += float64(w1[i]) * xf
+			s2 += float64(w2[i]) * xf
+			s3 += float64(w3[i]) * xf
+		}
+		y[o], y[o+1], y[o+2], y[o+3] = float32(s0), float32(s1), float32(s2), float32(s3)
+	}
+	for ; o < len(y); o++ {
 		y[o] = dotGeneric(w[o*n:(o+1)*n], x)
 	}
 }
