@@ -72,8 +72,10 @@ func (p *Pool) MatVec(y, w, x []float32) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	rows := ((len(y)+p.threads-1)/p.threads + 3) &^ 3 // threads·rows ≥ len(y)
-	lo := rows // the caller takes rows [0, rows)
+	// Blocks of rows, a multiple of four, with threads·rows ≥ len(y); the
+	// caller takes rows [0, rows), the workers the blocks after it.
+	rows := ((len(y)+p.threads-1)/p.threads + 3) &^ 3
+	lo := rows
 	for _, ch := range p.work {
 		if lo >= len(y) {
 			break

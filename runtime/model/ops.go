@@ -123,7 +123,6 @@ func axpy[F Float](alpha F, x, y []F) {
 	}
 }
 
-
 // headwise is LinearHeadwiseExpand (SPEC §3.2): a block-diagonal projection
 // with weight (nph, outPer, inPer); bias (nph*outPer) may be nil.
 func headwise[F Float](y, w, bias, x []F, nph int) {
