@@ -1,12 +1,20 @@
 package kernels
 
-import "sync"
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
 
 // minParallel is the matrix size (rows × columns) below which MatVec runs on
-// the calling goroutine. Waking a worker through a channel costs several
-// microseconds; measured on the 2-core development machine, that outweighs
-// the split for cache-sized matrices, and a 4 MB one breaks even.
-const minParallel = 1 << 20
+// the calling goroutine: measured on the 2-core development machine,
+// splitting smaller (cache-resident) products cost more than it saved.
+const minParallel = 1 << 19
+
+// spinRounds is how long an idle worker polls for the next product before
+// it parks: during decode the next product follows within microseconds,
+// and waking a parked goroutine costs several.
+const spinRounds = 1 << 14
 
 // Pool runs matrix products on several goroutines: the caller plus
 // threads-1 workers that live until Close. It is safe for concurrent use;
@@ -14,12 +22,21 @@ const minParallel = 1 << 20
 type Pool struct {
 	mu      sync.Mutex
 	threads int
-	work    []chan part // one per worker
-	wg      sync.WaitGroup
+	workers []*worker
+
+	// The current product, published by bumping gen.
+	gen     atomic.Uint64
+	y, w, x []float32
+	rows    int          // rows per goroutine, a multiple of four
+	pending atomic.Int32 // worker shares not yet done
+	closed  atomic.Bool
 }
 
-// part is one worker's share of a MatVec: rows of y and w.
-type part struct{ y, w, x []float32 }
+// worker is one goroutine's parking place.
+type worker struct {
+	parked atomic.Bool
+	wake   chan struct{} // buffered 1
+}
 
 // NewPool starts a pool of threads goroutines (the caller counts as one).
 // threads < 2 gives a nil pool, which runs inline.
@@ -27,18 +44,64 @@ func NewPool(threads int) *Pool {
 	if threads < 2 {
 		return nil
 	}
-	p := &Pool{threads: threads, work: make([]chan part, threads-1)}
-	for i := range p.work {
-		ch := make(chan part, 1)
-		p.work[i] = ch
-		go func() {
-			for pt := range ch {
-				MatVec(pt.y, pt.w, pt.x)
-				p.wg.Done()
-			}
-		}()
+	p := &Pool{threads: threads}
+	for i := 1; i < threads; i++ {
+		wk := &worker{wake: make(chan struct{}, 1)}
+		p.workers = append(p.workers, wk)
+		go p.run(i, wk, p.gen.Load())
 	}
 	return p
+}
+
+// run is worker i's loop: wait for a generation after seen (read before
+// the goroutine starts, so a product published meanwhile is not missed), do
+// share i, repeat.
+func (p *Pool) run(i int, wk *worker, seen uint64) {
+	for {
+		g := p.await(seen, wk)
+		if p.closed.Load() {
+			return
+		}
+		seen = g
+		p.share(i)
+		p.pending.Add(-1)
+	}
+}
+
+// await spins, then parks, until the generation moves past seen.
+func (p *Pool) await(seen uint64, wk *worker) uint64 {
+	for n := 0; n < spinRounds; n++ {
+		if g := p.gen.Load(); g != seen {
+			return g
+		}
+		if n%64 == 63 {
+			runtime.Gosched()
+		}
+	}
+	for {
+		wk.parked.Store(true)
+		// Re-check after announcing the park: a publisher that bumped gen
+		// before seeing parked=true did not send a wake-up.
+		if g := p.gen.Load(); g != seen {
+			wk.parked.Store(false)
+			return g
+		}
+		<-wk.wake
+		wk.parked.Store(false)
+		if g := p.gen.Load(); g != seen {
+			return g
+		}
+	}
+}
+
+// share computes goroutine i's block of rows of the current product.
+func (p *Pool) share(i int) {
+	n := len(p.x)
+	lo := min(i*p.rows, len(p.y))
+	hi := min(lo+p.rows, len(p.y))
+	if lo < hi {
+		MatVec(p.y[lo:hi], p.w[lo*n:hi*n], p.x)
+	}
 }
 
 // Threads returns how many goroutines share the work (1 for a nil pool).
@@ -56,35 +119,40 @@ func (p *Pool) Close() {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, ch := range p.work {
-		close(ch)
+	p.closed.Store(true)
+	p.gen.Add(1)
+	for _, wk := range p.workers {
+		select {
+		case wk.wake <- struct{}{}:
+		default:
+		}
 	}
-	p.work = nil
 }
 
 // MatVec is MatVec with the rows of w split across the pool: each
 // goroutine computes a contiguous block of y, rows in multiples of four.
 func (p *Pool) MatVec(y, w, x []float32) {
-	n := len(x)
-	if p == nil || len(y)*n < minParallel || len(y) < 8 {
+	if p == nil || len(y)*len(x) < minParallel || len(y) < 4*p.threads {
 		MatVec(y, w, x)
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	// Blocks of rows, a multiple of four, with threads·rows ≥ len(y); the
-	// caller takes rows [0, rows), the workers the blocks after it.
-	rows := ((len(y)+p.threads-1)/p.threads + 3) &^ 3
-	lo := rows
-	for _, ch := range p.work {
-		if lo >= len(y) {
-			break
+	p.y, p.w, p.x = y, w[:len(y)*len(x)], x
+	p.rows = ((len(y)+p.threads-1)/p.threads + 3) &^ 3 // threads·rows ≥ len(y)
+	p.pending.Store(int32(len(p.workers)))
+	p.gen.Add(1)
+	for _, wk := range p.workers {
+		if wk.parked.Load() {
+			select {
+			case wk.wake <- struct{}{}:
+			default:
+			}
 		}
-		hi := min(lo+rows, len(y))
-		p.wg.Add(1)
-		ch <- part{y[lo:hi], w[lo*n : hi*n], x}
-		lo = hi
 	}
-	MatVec(y[:min(rows, len(y))], w[:min(rows, len(y))*n], x)
-	p.wg.Wait()
+	p.share(0)
+	for p.pending.Load() != 0 {
+		runtime.Gosched()
+	}
+	p.y, p.w, p.x = nil, nil, nil
 }
