@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // minParallel is the matrix size (rows × columns) below which MatVec runs on
@@ -11,10 +12,11 @@ import (
 // splitting smaller (cache-resident) products cost more than it saved.
 const minParallel = 1 << 19
 
-// spinRounds is how long an idle worker polls for the next product before
-// it parks: during decode the next product follows within microseconds,
-// and waking a parked goroutine costs several.
-const spinRounds = 1 << 14
+// spinFor is how long an idle worker polls for the next product before it
+// parks. During decode the next large product follows within a block's
+// time (well under a millisecond to a few), and a park and wake-up costs
+// several microseconds plus, now and then, a runtime allocation.
+const spinFor = 5 * time.Millisecond
 
 // Pool runs matrix products on several goroutines: the caller plus
 // threads-1 workers that live until Close. It is safe for concurrent use;
@@ -70,11 +72,15 @@ func (p *Pool) run(i int, wk *worker, seen uint64) {
 
 // await spins, then parks, until the generation moves past seen.
 func (p *Pool) await(seen uint64, wk *worker) uint64 {
-	for n := 0; n < spinRounds; n++ {
+	start := time.Now()
+	for n := 1; ; n++ {
 		if g := p.gen.Load(); g != seen {
 			return g
 		}
-		if n%64 == 63 {
+		if n%64 == 0 {
+			if time.Since(start) > spinFor {
+				break
+			}
 			runtime.Gosched()
 		}
 	}
