@@ -13,8 +13,9 @@ import (
 const lmChunkSize = 64
 
 // Model is a loaded model of either family: weights by role plus the
-// reference forward in three forms (full sequence, prefill, step). A Model
-// is read-only after Load, so many States may use it at once.
+// reference forward in three forms (full sequence, prefill, step). Once
+// loaded (and SetThreads called, if wanted) a Model is only read, so many
+// States may use it at once.
 type Model[F Float] struct {
 	cfg     *Config
 	fp      [32]byte // cfg.Fingerprint(), names the model in saved states
@@ -22,9 +23,9 @@ type Model[F Float] struct {
 	head    []F      // (V, D); the embedding when tied
 	outNorm []F      // post-blocks norm (D); nil when absent
 	lm      []lmBlock[F]
+	large   []largeBlock[F]
 	act     func(F) F     // the sLSTM blocks' FFN activation
 	pool    *kernels.Pool // splits large float32 products across threads; nil = one
-	large   []largeBlock[F]
 
 	// trace, when set by tests, receives intermediate activations under the
 	// official module names (rows × cols, row-major) during Forward.
