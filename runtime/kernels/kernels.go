@@ -45,5 +45,20 @@ func MatVec(y, w, x []float32) {
 	matVec(y, w, x)
 }
 
+// MatMul computes y[t] = W x[t] for every token t: x is (s × n) with
+// n = len(x)/s, y is (s × rows), w is (rows × n) row-major. It is MatVec for
+// many vectors at once, blocked so that each weight is loaded once for
+// several tokens (prefill and full-sequence forms are compute-bound).
+func MatMul(y, w, x []float32, rows, n int) {
+	if n <= 0 || rows <= 0 || len(x)%n != 0 {
+		clear(y)
+		return
+	}
+	s := len(x) / n
+	y = y[:s*rows]
+	w = w[:rows*n]
+	matMul(y, w, x, rows, n)
+}
+
 // Accelerated reports whether the assembly kernels are in use.
 func Accelerated() bool { return accelerated }

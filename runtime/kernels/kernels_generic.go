@@ -59,3 +59,9 @@ func matVecGeneric(y, w, x []float32) {
 		y[o] = dotGeneric(w[o*n:(o+1)*n], x)
 	}
 }
+
+func matMulGeneric(y, w, x []float32, rows, n int) {
+	for t := 0; t < len(x)/n; t++ {
+		matVecGeneric(y[t*rows:(t+1)*rows], w, x[t*n:(t+1)*n])
+	}
+}

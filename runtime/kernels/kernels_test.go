@@ -158,3 +158,51 @@ func BenchmarkPoolMatVec(b *testing.B) {
 		})
 	}
 }
+
+func TestMatMul(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	for _, rows := range []int{1, 3, 4, 5, 63, 64, 65, 130} {
+		for _, n := range []int{1, 7, 8, 9, 33, 256, 1031} {
+			for _, s := range []int{1, 2, 3, 4, 7, 12} {
+				w, x := randVec(rng, rows*n), randVec(rng, s*n)
+				got, want := make([]float32, s*rows), make([]float32, s*rows)
+				for i := range got {
+					got[i] = 99
+				}
+				MatMul(got, w, x, rows, n)
+				matMulGeneric(want, w, x, rows, n)
+				for tt := 0; tt < s; tt++ {
+					for o := 0; o < rows; o++ {
+						var scale float32
+						for i := 0; i < n; i++ {
+							scale += float32(math.Abs(float64(w[o*n+i] * x[tt*n+i])))
+						}
+						if k := tt*rows + o; !close32(got[k], want[k], scale) {
+							t.Fatalf("rows=%d n=%d s=%d token %d row %d: %v, twin %v", rows, n, s, tt, o, got[k], want[k])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkMatMul(b *testing.B) {
+	rng := rand.New(rand.NewPCG(19, 20))
+	const rows, n, s = 1024, 256, 64
+	w, x, y := randVec(rng, rows*n), randVec(rng, s*n), make([]float32, s*rows)
+	b.Run("MatMul", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			MatMul(y, w, x, rows, n)
+		}
+		b.ReportMetric(float64(b.N)*2*rows*n*s/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	})
+	b.Run("MatVecEach", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			for t := 0; t < s; t++ {
+				MatVec(y[t*rows:(t+1)*rows], w, x[t*n:(t+1)*n])
+			}
+		}
+		b.ReportMetric(float64(b.N)*2*rows*n*s/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	})
+}

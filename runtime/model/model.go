@@ -122,9 +122,21 @@ func (m *Model[F]) linear(y, w, bias, x []F) {
 	linear(y, w, bias, x)
 }
 
-// linearSeq applies linear to each of the S rows of x (S×in) into y (S×out).
+// linearSeq applies linear to each of the S rows of x (S×in) into y
+// (S×out). Several float32 rows go through the blocked kernel, which loads
+// each weight once for several tokens.
 func (m *Model[F]) linearSeq(y, w, bias, x []F, in, out int) {
 	s := len(x) / in
+	if y32, ok := any(y).([]float32); ok && s > 1 {
+		kernels.MatMul(y32, any(w).([]float32), any(x).([]float32), out, in)
+		for t := 0; t < s; t++ {
+			yt := y[t*out : (t+1)*out]
+			for o := range bias {
+				yt[o] += bias[o]
+			}
+		}
+		return
+	}
 	for t := 0; t < s; t++ {
 		m.linear(y[t*out:(t+1)*out], w, bias, x[t*in:(t+1)*in])
 	}
