@@ -72,8 +72,8 @@ func (m *Model[F]) largeBlock(i int, x []F, s int, st *blockState[F], ws *arena[
 		for j := range ht {
 			ht[j] *= sigmoid(ot[j])
 		}
-		m.linear(y[t*d:(t+1)*d], w.outProj, w.outProjB, ht)
 	}
+	m.linearSeq(y, w.outProj, w.outProjB, h, vd, d)
 	m.emitBlock(i, "out_proj", y, s, d)
 	for j := range y {
 		x[j] += y[j]
@@ -81,19 +81,18 @@ func (m *Model[F]) largeBlock(i int, x []F, s int, st *blockState[F], ws *arena[
 
 	// SwiGLU feed-forward.
 	ff := g.FFNDim
-	xn2, ug, u := ws.take(d), ws.take(ff), ws.take(ff)
+	xn2, ug, u := ws.take(s*d), ws.take(s*ff), ws.take(s*ff)
 	for t := 0; t < s; t++ {
-		xt := x[t*d : (t+1)*d]
-		rmsNorm(xn2, xt, w.normF, g.NormEps)
-		m.linear(ug, w.upGate, w.upGateB, xn2)
-		m.linear(u, w.up, w.upB, xn2)
-		for j := range u {
-			u[j] *= silu(ug[j])
-		}
-		m.linear(y[t*d:(t+1)*d], w.down, w.downB, u)
-		for j := range xt {
-			xt[j] += y[t*d+j]
-		}
+		rmsNorm(xn2[t*d:(t+1)*d], x[t*d:(t+1)*d], w.normF, g.NormEps)
+	}
+	m.linearSeq(ug, w.upGate, w.upGateB, xn2, d, ff)
+	m.linearSeq(u, w.up, w.upB, xn2, d, ff)
+	for j := range u {
+		u[j] *= silu(ug[j])
+	}
+	m.linearSeq(y, w.down, w.downB, u, ff, d)
+	for j := range y {
+		x[j] += y[j]
 	}
 	m.emitBlock(i, "ffn", y, s, d)
 	m.emitBlock(i, "out", x, s, d)

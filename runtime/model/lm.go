@@ -85,8 +85,8 @@ func (m *Model[F]) mlstmBlock(i int, x []F, s int, st *blockState[F], ws *arena[
 		for j := range ht {
 			ht[j] = (ht[j] + w.skip[j]*a[j]) * silu(z[j])
 		}
-		m.linear(y[t*d:(t+1)*d], w.projDown, w.projDownB, ht)
 	}
+	m.linearSeq(y, w.projDown, w.projDownB, h, in, d)
 	m.emitBlock(i, "xlstm", y, s, d)
 	for j := range y {
 		x[j] += y[j]
@@ -190,20 +190,19 @@ func slstmStep[F Float](y, wx, raw, r, bias []F, st *blockState[F], nh, dh int) 
 // x += proj_down(act(gate) · up) on LN(x), with [gate | up] = proj_up (SPEC §5.4).
 func (m *Model[F]) gatedFFN(i int, x []F, s int, w *lmSLSTM[F], ws *arena[F]) {
 	d, p := m.cfg.EmbeddingDim, m.cfg.LM.FFN.Up
-	act := m.act
-	xn := ws.take(d)
-	u := ws.take(2 * p)
-	y := ws.take(d)
+	xn, u, g, y := ws.take(s*d), ws.take(s*2*p), ws.take(s*p), ws.take(s*d)
 	for t := 0; t < s; t++ {
-		xt := x[t*d : (t+1)*d]
-		layerNorm(xn, xt, w.ffnNorm, 1e-5, true)
-		m.linear(u, w.ffnUp, w.ffnUpB, xn)
-		for j := 0; j < p; j++ {
-			u[j] = act(u[j]) * u[p+j]
+		layerNorm(xn[t*d:(t+1)*d], x[t*d:(t+1)*d], w.ffnNorm, 1e-5, true)
+	}
+	m.linearSeq(u, w.ffnUp, w.ffnUpB, xn, d, 2*p)
+	for t := 0; t < s; t++ {
+		ut, gt := u[t*2*p:(t+1)*2*p], g[t*p:(t+1)*p]
+		for j := range gt {
+			gt[j] = m.act(ut[j]) * ut[p+j]
 		}
-		m.linear(y, w.ffnDn, w.ffnDnB, u[:p])
-		for j := range xt {
-			xt[j] += y[j]
-		}
+	}
+	m.linearSeq(y, w.ffnDn, w.ffnDnB, g, p, d)
+	for j := range y {
+		x[j] += y[j]
 	}
 }
