@@ -11,14 +11,14 @@ func TestTable(t *testing.T) {
 	dir := t.TempDir()
 	native := filepath.Join(dir, "native.txt")
 	wasm := filepath.Join(dir, "wasm.txt")
-	os.WriteFile(native, []byte(`cpu: Test CPU
+	writeFile(t, native, `cpu: Test CPU
 BenchmarkDecodeBenchSmall-2   	 100	  500 ns/op	 1000 tok/s	 0 B/op	 0 allocs/op
 BenchmarkDecodeBenchSmall-2   	 100	  500 ns/op	 3000 tok/s	 0 B/op	 0 allocs/op
 BenchmarkDecodeBenchSmall-2   	 100	  500 ns/op	 2000 tok/s	 0 B/op	 0 allocs/op
 BenchmarkDecodeBenchLarge-2   	 10	  500 ns/op	 100 tok/s	 0 B/op	 0 allocs/op
 BenchmarkDecodeBenchLarge2T-2 	 10	  500 ns/op	 170 tok/s	 0 B/op	 1 allocs/op
-`), 0o644)
-	os.WriteFile(wasm, []byte("BenchmarkDecodeBenchSmall \t 10\t 5 ns/op\t 400 tok/s\n"), 0o644)
+`)
+	writeFile(t, wasm, "BenchmarkDecodeBenchSmall \t 10\t 5 ns/op\t 400 tok/s\n")
 	var out strings.Builder
 	if err := run([]string{"-native", native, "-wasm", wasm}, &out); err != nil {
 		t.Fatal(err)
@@ -38,5 +38,12 @@ BenchmarkDecodeBenchLarge2T-2 	 10	  500 ns/op	 170 tok/s	 0 B/op	 1 allocs/op
 	}
 	if err := run([]string{"-native", filepath.Join(dir, "missing.txt")}, &out); err == nil {
 		t.Error("a missing input file gave no error")
+	}
+}
+
+func writeFile(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -2,6 +2,10 @@
 
 #include "textflag.h"
 
+// HSUM leaves the sum of the eight floats of y in the low float of x (the
+// low half of y), using t as scratch.
+#define HSUM(y, x, t) VEXTRACTF128 $1, y, t; VADDPS t, x, x; VHADDPS x, x, x; VHADDPS x, x, x
+
 // func dotAVX2(a, b *float32, n int) float32
 TEXT ·dotAVX2(SB), NOSPLIT, $0-28
 	MOVQ   a+0(FP), SI
@@ -42,10 +46,7 @@ dotsum:
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y2, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPS       X1, X0, X0
-	VHADDPS      X0, X0, X0
-	VHADDPS      X0, X0, X0
+	HSUM(Y0, X0, X1)
 
 dottail:
 	TESTQ       CX, CX
@@ -199,22 +200,10 @@ mvsum:
 	VADDPS       Y6, Y1, Y1
 	VADDPS       Y7, Y2, Y2
 	VADDPS       Y8, Y3, Y3
-	VEXTRACTF128 $1, Y0, X4
-	VADDPS       X4, X0, X0
-	VHADDPS      X0, X0, X0
-	VHADDPS      X0, X0, X0
-	VEXTRACTF128 $1, Y1, X4
-	VADDPS       X4, X1, X1
-	VHADDPS      X1, X1, X1
-	VHADDPS      X1, X1, X1
-	VEXTRACTF128 $1, Y2, X4
-	VADDPS       X4, X2, X2
-	VHADDPS      X2, X2, X2
-	VHADDPS      X2, X2, X2
-	VEXTRACTF128 $1, Y3, X4
-	VADDPS       X4, X3, X3
-	VHADDPS      X3, X3, X3
-	VHADDPS      X3, X3, X3
+	HSUM(Y0, X0, X4)
+	HSUM(Y1, X1, X4)
+	HSUM(Y2, X2, X4)
+	HSUM(Y3, X3, X4)
 
 mvtail:
 	TESTQ       CX, CX
@@ -296,54 +285,18 @@ mm8:
 	JMP         mm8
 
 mmsum:
-	VEXTRACTF128 $1, Y0, X12
-	VADDPS       X12, X0, X0
-	VHADDPS      X0, X0, X0
-	VHADDPS      X0, X0, X0
-	VEXTRACTF128 $1, Y1, X12
-	VADDPS       X12, X1, X1
-	VHADDPS      X1, X1, X1
-	VHADDPS      X1, X1, X1
-	VEXTRACTF128 $1, Y2, X12
-	VADDPS       X12, X2, X2
-	VHADDPS      X2, X2, X2
-	VHADDPS      X2, X2, X2
-	VEXTRACTF128 $1, Y3, X12
-	VADDPS       X12, X3, X3
-	VHADDPS      X3, X3, X3
-	VHADDPS      X3, X3, X3
-	VEXTRACTF128 $1, Y4, X12
-	VADDPS       X12, X4, X4
-	VHADDPS      X4, X4, X4
-	VHADDPS      X4, X4, X4
-	VEXTRACTF128 $1, Y5, X12
-	VADDPS       X12, X5, X5
-	VHADDPS      X5, X5, X5
-	VHADDPS      X5, X5, X5
-	VEXTRACTF128 $1, Y6, X12
-	VADDPS       X12, X6, X6
-	VHADDPS      X6, X6, X6
-	VHADDPS      X6, X6, X6
-	VEXTRACTF128 $1, Y7, X12
-	VADDPS       X12, X7, X7
-	VHADDPS      X7, X7, X7
-	VHADDPS      X7, X7, X7
-	VEXTRACTF128 $1, Y8, X12
-	VADDPS       X12, X8, X8
-	VHADDPS      X8, X8, X8
-	VHADDPS      X8, X8, X8
-	VEXTRACTF128 $1, Y9, X12
-	VADDPS       X12, X9, X9
-	VHADDPS      X9, X9, X9
-	VHADDPS      X9, X9, X9
-	VEXTRACTF128 $1, Y10, X12
-	VADDPS       X12, X10, X10
-	VHADDPS      X10, X10, X10
-	VHADDPS      X10, X10, X10
-	VEXTRACTF128 $1, Y11, X12
-	VADDPS       X12, X11, X11
-	VHADDPS      X11, X11, X11
-	VHADDPS      X11, X11, X11
+	HSUM(Y0, X0, X12)
+	HSUM(Y1, X1, X12)
+	HSUM(Y2, X2, X12)
+	HSUM(Y3, X3, X12)
+	HSUM(Y4, X4, X12)
+	HSUM(Y5, X5, X12)
+	HSUM(Y6, X6, X12)
+	HSUM(Y7, X7, X12)
+	HSUM(Y8, X8, X12)
+	HSUM(Y9, X9, X12)
+	HSUM(Y10, X10, X12)
+	HSUM(Y11, X11, X12)
 
 mmtail:
 	TESTQ       CX, CX

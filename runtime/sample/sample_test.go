@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -266,19 +267,19 @@ func TestDeterminism(t *testing.T) {
 	p := Params{Temperature: 1.1, TopK: 40, TopP: 0.95, Seed: 7}
 	a := sequence(t, mustNew(t, p, 97), 200)
 	b := sequence(t, mustNew(t, p, 97), 200)
-	if !equal(a, b) {
+	if !slices.Equal(a, b) {
 		t.Fatalf("same seed, different sequences:\n%v\n%v", a, b)
 	}
 	p.Seed = 8
 	c := sequence(t, mustNew(t, p, 97), 200)
-	if equal(a, c) {
+	if slices.Equal(a, c) {
 		t.Fatalf("seeds 7 and 8 gave the same sequence %v", a)
 	}
 	// Reset restarts the stream.
 	s := mustNew(t, p, 97)
 	sequence(t, s, 13)
 	s.Reset(7)
-	if d := sequence(t, s, 200); !equal(a, d) {
+	if d := sequence(t, s, 200); !slices.Equal(a, d) {
 		t.Fatalf("Reset(7) did not restart the seed-7 sequence:\n%v\n%v", a, d)
 	}
 }
@@ -296,7 +297,7 @@ func TestGolden(t *testing.T) {
 		{Params{Temperature: 1.2, TopP: 0.5, Seed: 3}, goldenTopP},
 	} {
 		got := sequence(t, mustNew(t, tc.p, 97), 24)
-		if !equal(got, tc.want) {
+		if !slices.Equal(got, tc.want) {
 			t.Errorf("%+v:\ngot  %#v\nwant %#v", tc.p, got, tc.want)
 		}
 	}
@@ -307,18 +308,6 @@ var (
 	goldenFiltered = []int{26, 46, 79, 55, 71, 54, 8, 74, 3, 36, 56, 82, 25, 35, 26, 66, 6, 27, 41, 92, 87, 95, 93, 10}
 	goldenTopP     = []int{5, 46, 83, 67, 58, 64, 67, 70, 86, 32, 74, 8, 78, 69, 65, 32, 84, 53, 45, 8, 50, 59, 33, 67}
 )
-
-func equal(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
 
 func TestValidate(t *testing.T) {
 	for _, tc := range []struct {

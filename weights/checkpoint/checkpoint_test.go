@@ -1,6 +1,7 @@
 package checkpoint
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -68,7 +69,7 @@ func TestKinds(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i := range got {
-				if d := float64(got[i] - want[i]); d > c.tol*abs(want[i]) || -d > c.tol*abs(want[i]) {
+				if d := float64(got[i] - want[i]); math.Abs(d) > c.tol*math.Abs(float64(want[i])) {
 					t.Fatalf("%s %s[%d] = %v, want %v", c.path, n, i, got[i], want[i])
 				}
 			}
@@ -84,13 +85,6 @@ func TestKinds(t *testing.T) {
 		}
 		ck.Close()
 	}
-}
-
-func abs(x float32) float64 {
-	if x < 0 {
-		return -float64(x)
-	}
-	return float64(x)
 }
 
 func TestOpenErrors(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -38,7 +39,7 @@ func TestReferenceCheckpoints(t *testing.T) {
 			for _, n := range p.Names() {
 				info, _ := p.Info(n)
 				sinfo, ok := st.Info(n)
-				if !ok || !equalInts(info.Shape, sinfo.Shape) || info.DType != "F32" {
+				if !ok || !slices.Equal(info.Shape, sinfo.Shape) || info.DType != "F32" {
 					t.Fatalf("%s: info %+v vs %+v", n, info, sinfo)
 				}
 				got := make([]float32, info.NumElements())
@@ -54,18 +55,6 @@ func TestReferenceCheckpoints(t *testing.T) {
 			}
 		})
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // encode returns the storage bytes of v in dtype.

@@ -1,6 +1,7 @@
 package safetensors
 
 import (
+	"math"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -84,14 +85,7 @@ func TestReferenceFiles(t *testing.T) {
 	}
 	var maxDiff float64
 	for i := range l32 {
-		maxDiff = max(maxDiff, abs(l32[i]-l64[i]))
+		maxDiff = max(maxDiff, math.Abs(l32[i]-l64[i]))
 	}
 	t.Logf("max |logits_parallel - logits_parallel_f64| = %g", maxDiff)
-}
-
-func abs(x float64) float64 {
-	if x < 0 {
-		return -x
-	}
-	return x
 }

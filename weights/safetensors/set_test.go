@@ -138,16 +138,7 @@ func TestOpenDirIndex(t *testing.T) {
 	for _, c := range bad {
 		t.Run(c.name, func(t *testing.T) {
 			writeIndex(t, dir, c.weightMap)
-			s, err := OpenDir(dir)
-			if err == nil {
-				s.Close()
-				t.Fatal("OpenDir succeeded")
-			}
-			for _, w := range c.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not mention %q", err, w)
-				}
-			}
+			wantOpenDirError(t, dir, c.want)
 		})
 	}
 	t.Run("only the named files are opened", func(t *testing.T) {
@@ -222,16 +213,7 @@ func TestOpenDirShardErrors(t *testing.T) {
 				os.WriteFile(filepath.Join(dir, "model_1.safetensors"), []byte("garbage!garbage"), 0o644)
 				c.want = []string{filepath.Join(dir, "model_1.safetensors"), "header"}
 			}
-			s, err := OpenDir(dir)
-			if err == nil {
-				s.Close()
-				t.Fatal("OpenDir succeeded")
-			}
-			for _, w := range c.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not mention %q", err, w)
-				}
-			}
+			wantOpenDirError(t, dir, c.want)
 		})
 	}
 }
@@ -260,5 +242,21 @@ func TestOpenDirSingleAndFiles(t *testing.T) {
 	if _, err := OpenFiles(p1, p2); err == nil || !strings.Contains(err.Error(), p1) || !strings.Contains(err.Error(), p2) ||
 		!strings.Contains(err.Error(), `"blocks.0.w"`) {
 		t.Errorf("duplicate error = %v, want one naming the tensor and both files", err)
+	}
+}
+
+// wantOpenDirError checks that OpenDir(dir) fails with an error mentioning
+// every string of want.
+func wantOpenDirError(t *testing.T, dir string, want []string) {
+	t.Helper()
+	s, err := OpenDir(dir)
+	if err == nil {
+		s.Close()
+		t.Fatal("OpenDir succeeded")
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not mention %q", err, w)
+		}
 	}
 }
