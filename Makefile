@@ -20,12 +20,20 @@ BENCH_PKGS ?= ./runtime/... ./weights/...
 FUZZTIME  ?= 20s
 FUZZ_PKGS ?= ./...
 
+# Each area keeps its targets in mk/<area>.mk. A fragment may append to
+#   TEST_DEPS   install steps that must run before the Go tests (e.g. lavapipe),
+#   TEST_EXTRA  test targets run after the Go tests (e.g. browser tests),
+#   WASM_EXCLUDE packages that cannot build for js/wasm.
+TEST_DEPS  :=
+TEST_EXTRA :=
+include $(sort $(wildcard mk/*.mk))
+
 .PHONY: all test deps tokenizer-deps fmt-check vet test-native test-purego test-wasm bench bench-all fuzz build generate convert bench-convert serve clean
 
 all: build
 
 ## test: everything CI runs (installs node and Go modules if missing).
-test: deps tokenizer-deps fmt-check vet test-native test-purego test-wasm
+test: deps tokenizer-deps $(TEST_DEPS) fmt-check vet test-native test-purego test-wasm $(TEST_EXTRA)
 
 ## deps: node for the js/wasm tests (Debian nodejs, only if missing), Go modules.
 deps:
@@ -57,7 +65,7 @@ fmt-check:
 vet: deps
 	$(GO) vet ./...
 
-test-native: deps
+test-native: deps $(TEST_DEPS)
 	$(GO) test -count=1 ./...
 
 ## test-purego: the runtime with the pure-Go kernel twins forced (no assembly).

@@ -171,7 +171,7 @@ func makePlan(cfg *model.Config, src checkpoint.Source, dtype string, group int)
 		if !ok {
 			continue
 		}
-		it.dtype, it.group = policy(s.Name, s.Shape, dtype, group)
+		it.dtype, it.group = bundle.Policy(s.Name, s.Shape, dtype, group)
 		items = append(items, it)
 	}
 	p.slstmLayouts(items)
@@ -351,53 +351,4 @@ func (p *planner) slstmLayouts(items []item) {
 			b.permute = func(v []float32) []float32 { return model.SLSTMCudaToVanillaBias(v, nh, dh) }
 		}
 	}
-}
-
-// policy picks a tensor's bundle dtype for the requested -dtype.
-//
-//   - f32: everything F32.
-//   - f16 / bf16: matrices and higher-rank tensors in F16 / BF16; vectors
-//     (norm weights, biases, learnable_skip) stay F32 (they are tiny).
-//   - q8 / q4: 2-D matrices whose input (last) dimension is a multiple of
-//     the group are quantised: the linear projections and the LM head in
-//     the requested format, the embedding table in Q8 for both (it is the
-//     most error-sensitive matrix: on the reference models, Q8 instead of
-//     Q4 there lifts q4's top-1 agreement by about ten points for a few
-//     percent of the bundle, and only one row of it is read per token).
-//     The gate pre-activation matrices (NH rows; their outputs go through
-//     exp and soft-caps) stay F16, as do the head-wise 3-D projections, the
-//     convolutions and the sLSTM recurrent kernel; vectors stay F32.
-func policy(name string, shape []int, dtype string, group int) (string, int) {
-	switch dtype {
-	case "f32":
-		return bundle.F32, 0
-	case "f16", "bf16":
-		if len(shape) < 2 {
-			return bundle.F32, 0
-		}
-		return strings.ToUpper(dtype), 0
-	}
-	if len(shape) < 2 {
-		return bundle.F32, 0
-	}
-	if len(shape) != 2 || shape[1]%group != 0 || isGate(name) {
-		return bundle.F16, 0
-	}
-	if isEmbedding(name) {
-		return bundle.Q8, group
-	}
-	return strings.ToUpper(dtype), group
-}
-
-func isGate(name string) bool {
-	for _, g := range []string{".igate.", ".fgate.", "igate_preact.", "fgate_preact.", "ifgate_preact."} {
-		if strings.Contains(name, g) {
-			return true
-		}
-	}
-	return false
-}
-
-func isEmbedding(name string) bool {
-	return name == "embedding.weight" || name == "token_embedding.weight"
 }
