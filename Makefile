@@ -28,7 +28,7 @@ TEST_DEPS  :=
 TEST_EXTRA :=
 include $(sort $(wildcard mk/*.mk))
 
-.PHONY: all test deps tokenizer-deps fmt-check vet test-native test-purego test-wasm bench bench-all fuzz build generate convert bench-convert serve clean
+.PHONY: all test deps tokenizer-deps fmt-check vet test-native test-purego test-wasm bench bench-all fuzz build generate convert bench-convert clean
 
 all: build
 
@@ -122,11 +122,6 @@ generate:
 ## convert: bin/convert (see README: Converting checkpoints).
 convert:
 	$(GO) build -o bin/convert ./cmd/convert
-
-## serve: the demo server on the embedded default model (not yet available).
-serve:
-	@echo "make serve: not available yet: the server and demo page land with issue 11 (cmd/serve)." >&2
-	@exit 1
 
 clean:
 	rm -rf bin results/tmp
