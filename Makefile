@@ -82,7 +82,8 @@ BENCH_OUT  ?= results/tmp
 bench: deps
 	@mkdir -p $(BENCH_OUT)
 	GOMAXPROCS=2 $(GO) test -run '^$$' -bench 'BenchSmall$$' -benchtime 2s -count $(BENCHCOUNT) -benchmem ./runtime/model/ | tee $(BENCH_OUT)/native.txt
-	GOMAXPROCS=2 $(GO) test -run '^$$' -bench 'BenchLarge' -benchtime 10x -count $(BENCHCOUNT) -benchmem ./runtime/model/ | tee -a $(BENCH_OUT)/native.txt
+	GOMAXPROCS=2 $(GO) test -run '^$$' -bench 'BenchLarge(2T)?$$' -benchtime 10x -count $(BENCHCOUNT) -benchmem ./runtime/model/ | tee -a $(BENCH_OUT)/native.txt
+	GOMAXPROCS=2 $(GO) test -run '^$$' -bench 'DecodeBenchLargeQ' -benchtime 50x -count $(BENCHCOUNT) -benchmem ./runtime/model/ | tee -a $(BENCH_OUT)/native.txt
 	GOOS=js GOARCH=wasm $(GO) test -exec="$(WASM_EXEC)" -run '^$$' -bench 'DecodeBenchSmall$$' -benchtime 2s -count $(BENCHCOUNT) ./runtime/model/ | tee $(BENCH_OUT)/wasm.txt
 	@echo; echo "GOMAXPROCS=2; single-goroutine benchmarks unless noted:"; echo
 	@$(GO) run ./internal/benchtable -native $(BENCH_OUT)/native.txt -wasm $(BENCH_OUT)/wasm.txt

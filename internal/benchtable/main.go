@@ -30,6 +30,8 @@ func rows() []row {
 		{"bench-small decode tok/s", "DecodeBenchSmall", "229", "≥ 3,500", false},
 		{"bench-small full sequence S=256 tok/s", "FullS256BenchSmall", "760", "≥ 8,000", false},
 		{"bench-large decode f32 tok/s", "DecodeBenchLarge", "68", "≥ 140", false},
+		{"bench-large decode q8 tok/s", "DecodeBenchLargeQ8", "—", "≥ 400", false},
+		{"bench-large decode q4 tok/s", "DecodeBenchLargeQ4", "—", "≥ 600", false},
 		{"bench-large prefill S=512 tok/s", "PrefillS512BenchLarge", "330", "≥ 800", false},
 		{"bench-small decode in Go-wasm under Node tok/s", "DecodeBenchSmall", "(229 native)", "≥ 300", true},
 	}

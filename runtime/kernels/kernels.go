@@ -1,8 +1,11 @@
 // Package kernels holds the CPU inner loops of the float32 forward: each has
-// a pure-Go twin (kernels_generic.go, the readable definition) and, on amd64
-// with AVX2 and FMA, an assembly version chosen once at start-up. Build with
-// -tags purego to force the twins. Tests check every fast kernel against its
-// twin.
+// a pure-Go twin (the *_generic.go files, the readable definition) and, on
+// amd64 with AVX2 and FMA, an assembly version chosen once at start-up (the
+// 4-row matrix-vector products in 16-lane AVX-512 where the CPU has
+// AVX512F). Build with -tags purego to force the twins. Tests check every
+// fast kernel against its twin. Besides the float32 products it multiplies
+// q8/q4 matrices kept quantised (QMat) and evaluates the model's
+// nonlinearities in vectors (Exp, Sigmoid, SiLU, Softcap).
 package kernels
 
 // Dot returns Σ a[i]·b[i]. b must be at least as long as a.
@@ -62,3 +65,22 @@ func MatMul(y, w, x []float32, rows, n int) {
 
 // Accelerated reports whether the assembly kernels are in use.
 func Accelerated() bool { return accelerated }
+
+// RankOneRead is the mLSTM memory step of one head, row by row: for each
+// row a of the (len(b) × len(v)) matrix c,
+//
+//	c[a,:] = fa·c[a,:] + b[a]·v   (Axpby)
+//	h     += qv[a]·c[a,:]         (Axpy, on the updated row)
+//
+// in one pass over c, rounding exactly as those two kernels would. h is
+// accumulated into (clear it first for h = qvᵀ c).
+func RankOneRead(c []float32, fa float32, b, v, qv, h []float32) {
+	dk, dv := len(b), len(v)
+	c = c[:dk*dv]
+	qv = qv[:dk]
+	h = h[:dv]
+	if dk == 0 || dv == 0 {
+		return
+	}
+	rankOneRead(c, fa, b, v, qv, h)
+}

@@ -144,15 +144,15 @@ axpbydone:
 	VZEROUPPER
 	RET
 
-// func matVec4AVX2(y, w, x *float32, n int)
-// y[r] = Σ_i w[r*n+i]·x[i] for r = 0..3: four rows share each load of x,
+// func matVec4AVX2(y, w *float32, ws int, x *float32, n int)
+// y[r] = Σ_i w[r*ws+i]·x[i] for r = 0..3: four rows share each load of x,
 // and two accumulators per row keep eight FMA chains in flight.
-TEXT ·matVec4AVX2(SB), NOSPLIT, $0-32
+TEXT ·matVec4AVX2(SB), NOSPLIT, $0-40
 	MOVQ   y+0(FP), DX
 	MOVQ   w+8(FP), SI
-	MOVQ   x+16(FP), DI
-	MOVQ   n+24(FP), CX
-	MOVQ   CX, BX
+	MOVQ   ws+16(FP), BX
+	MOVQ   x+24(FP), DI
+	MOVQ   n+32(FP), CX
 	SHLQ   $2, BX
 	LEAQ   (SI)(BX*1), R8
 	LEAQ   (R8)(BX*1), R9
@@ -339,5 +339,59 @@ mmstore:
 	VMOVSS X9, 4(DX)
 	VMOVSS X10, 8(DX)
 	VMOVSS X11, 12(DX)
+	VZEROUPPER
+	RET
+
+// func rankOneReadAVX2(c *float32, fa float32, b, v, qv, h *float32, dk, dv int)
+// Per row a: c[a,:] = fa·c[a,:] + b[a]·v (as axpbyAVX2), then
+// h += qv[a]·c[a,:] (as axpyAVX2), element by element in the same ops.
+TEXT ·rankOneReadAVX2(SB), NOSPLIT, $0-64
+	MOVQ         c+0(FP), DI
+	VBROADCASTSS fa+8(FP), Y0
+	MOVQ         b+16(FP), R8
+	MOVQ         v+24(FP), R9
+	MOVQ         qv+32(FP), R10
+	MOVQ         h+40(FP), R11
+	MOVQ         dk+48(FP), R12
+	MOVQ         dv+56(FP), R13
+
+r1row:
+	VBROADCASTSS (R8), Y1
+	VBROADCASTSS (R10), Y2
+	MOVQ         R13, CX
+	XORQ         AX, AX
+
+r1v8:
+	CMPQ        CX, $8
+	JL          r1tail
+	VMULPS      (DI)(AX*1), Y0, Y3
+	VFMADD231PS (R9)(AX*1), Y1, Y3
+	VMOVUPS     Y3, (DI)(AX*1)
+	VMOVUPS     (R11)(AX*1), Y4
+	VFMADD231PS Y3, Y2, Y4
+	VMOVUPS     Y4, (R11)(AX*1)
+	ADDQ        $32, AX
+	SUBQ        $8, CX
+	JMP         r1v8
+
+r1tail:
+	TESTQ       CX, CX
+	JE          r1next
+	VMULSS      (DI)(AX*1), X0, X3
+	VFMADD231SS (R9)(AX*1), X1, X3
+	VMOVSS      X3, (DI)(AX*1)
+	VMOVSS      (R11)(AX*1), X4
+	VFMADD231SS X3, X2, X4
+	VMOVSS      X4, (R11)(AX*1)
+	ADDQ        $4, AX
+	DECQ        CX
+	JMP         r1tail
+
+r1next:
+	ADDQ $4, R8
+	ADDQ $4, R10
+	ADDQ AX, DI
+	DECQ R12
+	JNE  r1row
 	VZEROUPPER
 	RET

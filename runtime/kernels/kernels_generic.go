@@ -65,3 +65,21 @@ func matMulGeneric(y, w, x []float32, rows, n int) {
 		matVecGeneric(y[t*rows:(t+1)*rows], w, x[t*n:(t+1)*n])
 	}
 }
+
+// matMulTileGeneric is matMulGeneric on the rows [r0, r1) only (w holds
+// those rows). r0 is a multiple of four, so the four-row grouping, and with
+// it every rounding, is the same as over the whole matrix.
+func matMulTileGeneric(y []float32, rows int, w, x []float32, r0, r1, n int) {
+	for t := 0; t < len(x)/n; t++ {
+		matVecGeneric(y[t*rows+r0:t*rows+r1], w, x[t*n:(t+1)*n])
+	}
+}
+
+func rankOneReadGeneric(c []float32, fa float32, b, v, qv, h []float32) {
+	dv := len(v)
+	for a := range b {
+		row := c[a*dv : (a+1)*dv]
+		axpbyGeneric(fa, row, b[a], v)
+		axpyGeneric(qv[a], row, h)
+	}
+}

@@ -67,7 +67,9 @@ func TestAxpyAxpby(t *testing.T) {
 	}
 }
 
-func TestMatVec(t *testing.T) {
+func TestMatVec(t *testing.T) { eachWidth(t, testMatVec) }
+
+func testMatVec(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, rows := range []int{0, 1, 3, 4, 5, 8, 13} {
 		for _, n := range lengths {
@@ -111,7 +113,9 @@ func BenchmarkMatVec512x512(b *testing.B) {
 	}
 }
 
-func TestPoolMatVec(t *testing.T) {
+func TestPoolMatVec(t *testing.T) { eachWidth(t, testPoolMatVec) }
+
+func testPoolMatVec(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	for _, threads := range []int{1, 2, 3, 5} {
 		p := NewPool(threads)
@@ -159,7 +163,9 @@ func BenchmarkPoolMatVec(b *testing.B) {
 	}
 }
 
-func TestMatMul(t *testing.T) {
+func TestMatMul(t *testing.T) { eachWidth(t, testMatMul) }
+
+func testMatMul(t *testing.T) {
 	rng := rand.New(rand.NewPCG(17, 18))
 	for _, rows := range []int{1, 3, 4, 5, 63, 64, 65, 130} {
 		for _, n := range []int{1, 7, 8, 9, 33, 256, 1031} {
@@ -205,4 +211,40 @@ func BenchmarkMatMul(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.N)*2*rows*n*s/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 	})
+}
+
+// TestRankOneRead: the fused mLSTM step equals Axpby then Axpy row by row
+// bit for bit, and its twin to 1e-5.
+func TestRankOneRead(t *testing.T) {
+	rng := rand.New(rand.NewPCG(51, 52))
+	for _, dk := range []int{1, 3, 16} {
+		for _, dv := range []int{1, 7, 8, 9, 31, 64, 130} {
+			c, b, v, qv := randVec(rng, dk*dv), randVec(rng, dk), randVec(rng, dv), randVec(rng, dk)
+			fa := float32(rng.Float64())
+			h0 := randVec(rng, dv)
+			got, gotH := append([]float32(nil), c...), append([]float32(nil), h0...)
+			RankOneRead(got, fa, b, v, qv, gotH)
+			want, wantH := append([]float32(nil), c...), append([]float32(nil), h0...)
+			for a := 0; a < dk; a++ {
+				Axpby(fa, want[a*dv:(a+1)*dv], b[a], v)
+				Axpy(qv[a], want[a*dv:(a+1)*dv], wantH)
+			}
+			twin, twinH := append([]float32(nil), c...), append([]float32(nil), h0...)
+			rankOneReadGeneric(twin, fa, b, v, qv, twinH)
+			for i := range got {
+				if got[i] != want[i] || !close32(got[i], twin[i], float32(math.Abs(float64(fa*c[i])))+float32(math.Abs(float64(b[i/dv]*v[i%dv])))) {
+					t.Fatalf("dk=%d dv=%d c[%d]: %v, Axpby %v, twin %v", dk, dv, i, got[i], want[i], twin[i])
+				}
+			}
+			for i := range gotH {
+				var scale float32 = float32(math.Abs(float64(h0[i])))
+				for a := 0; a < dk; a++ {
+					scale += float32(math.Abs(float64(qv[a] * want[a*dv+i])))
+				}
+				if gotH[i] != wantH[i] || !close32(gotH[i], twinH[i], scale) {
+					t.Fatalf("dk=%d dv=%d h[%d]: %v, Axpy %v, twin %v", dk, dv, i, gotH[i], wantH[i], twinH[i])
+				}
+			}
+		}
+	}
 }

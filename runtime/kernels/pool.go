@@ -29,6 +29,7 @@ type Pool struct {
 	// The current product, published by bumping gen.
 	gen     atomic.Uint64
 	y, w, x []float32
+	q       *QMat        // the weights when quantised (then w is nil)
 	rows    int          // rows per goroutine, a multiple of four
 	pending atomic.Int32 // worker shares not yet done
 	closed  atomic.Bool
@@ -105,7 +106,12 @@ func (p *Pool) share(i int) {
 	n := len(p.x)
 	lo := min(i*p.rows, len(p.y))
 	hi := min(lo+p.rows, len(p.y))
-	if lo < hi {
+	switch {
+	case lo >= hi:
+	case p.q != nil:
+		sub := p.q.rows(lo, hi)
+		matVecQ(p.y[lo:hi], &sub, p.x)
+	default:
 		MatVec(p.y[lo:hi], p.w[lo*n:hi*n], p.x)
 	}
 }
@@ -145,7 +151,26 @@ func (p *Pool) MatVec(y, w, x []float32) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.y, p.w, p.x = y, w[:len(y)*len(x)], x
-	p.rows = ((len(y)+p.threads-1)/p.threads + 3) &^ 3 // threads·rows ≥ len(y)
+	p.runShares()
+}
+
+// MatVecQ is MatVecQ with the rows of w split across the pool like
+// MatVec's.
+func (p *Pool) MatVecQ(y []float32, w *QMat, x []float32) {
+	if p == nil || w.Rows*w.Cols < minParallel || w.Rows < 4*p.threads {
+		MatVecQ(y, w, x)
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.y, p.q, p.x = y[:w.Rows], w, x[:w.Cols]
+	p.runShares()
+}
+
+// runShares publishes the product set in p, does share 0 and waits for
+// the workers' shares.
+func (p *Pool) runShares() {
+	p.rows = ((len(p.y)+p.threads-1)/p.threads + 3) &^ 3 // threads·rows ≥ len(y)
 	p.pending.Store(int32(len(p.workers)))
 	p.gen.Add(1)
 	for _, wk := range p.workers {
@@ -160,5 +185,5 @@ func (p *Pool) MatVec(y, w, x []float32) {
 	for p.pending.Load() != 0 {
 		runtime.Gosched()
 	}
-	p.y, p.w, p.x = nil, nil, nil
+	p.y, p.w, p.x, p.q = nil, nil, nil, nil
 }

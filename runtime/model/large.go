@@ -21,26 +21,24 @@ func (m *Model[F]) largeBlock(i int, x []F, s int, st *blockState[F], ws *arena[
 	m.emitBlock(i, "norm_mlstm", xn, s, d)
 	q, k := ws.take(s*qk), ws.take(s*qk)
 	v, o := ws.take(s*vd), ws.take(s*vd)
-	m.linearSeq(q, w.q, w.qB, xn, d, qk)
-	m.linearSeq(k, w.k, w.kB, xn, d, qk)
-	m.linearSeq(v, w.v, w.vB, xn, d, vd)
-	m.linearSeq(o, w.o, w.oB, xn, d, vd)
+	m.linearSeq(q, w.q, w.qQ, w.qB, xn, d, qk, ws)
+	m.linearSeq(k, w.k, w.kQ, w.kB, xn, d, qk, ws)
+	m.linearSeq(v, w.v, w.vQ, w.vB, xn, d, vd, ws)
+	m.linearSeq(o, w.o, w.oQ, w.oB, xn, d, vd, ws)
 	m.emitBlock(i, "q", q, s, qk)
 	m.emitBlock(i, "k", k, s, qk)
 	m.emitBlock(i, "v", v, s, vd)
 	gates := ws.take(s * 2 * nh) // per position: ĩ (NH) then f̃ (NH)
 	for t := 0; t < s; t++ {
 		gt := gates[t*2*nh : (t+1)*2*nh]
-		m.linear(gt[:nh], w.igW, w.igB, xn[t*d:(t+1)*d])
-		m.linear(gt[nh:], w.fgW, w.fgB, xn[t*d:(t+1)*d])
+		m.linear(gt[:nh], w.igW, nil, w.igB, xn[t*d:(t+1)*d])
+		m.linear(gt[nh:], w.fgW, nil, w.fgB, xn[t*d:(t+1)*d])
 	}
 	m.emitBlock(i, "gates_preact", gates, s, 2*nh)
-	for j := range gates {
-		gates[j] = softcap(gates[j], g.GateSoftCap)
-	}
+	softcapAll(gates, g.GateSoftCap)
 
 	h := ws.take(s * vd)
-	scratch := ws.take(2 * g.ChunkSize)
+	scratch, rscratch := ws.take(2*g.ChunkSize), ws.take(2*dk)
 	for hh := 0; hh < nh; hh++ {
 		hd := mlstmHead[F]{
 			q:   view[F]{q, qk, hh * dk, dk},
@@ -57,7 +55,7 @@ func (m *Model[F]) largeBlock(i int, x []F, s int, st *blockState[F], ws *arena[
 			m:   &st.m[hh],
 		}
 		if f == formRecurrent {
-			hd.recurrent(s)
+			hd.recurrent(s, rscratch)
 		} else {
 			hd.chunkwise(s, g.ChunkSize, scratch)
 		}
@@ -65,15 +63,16 @@ func (m *Model[F]) largeBlock(i int, x []F, s int, st *blockState[F], ws *arena[
 	m.emitBlock(i, "h_tilde", h, s, vd)
 
 	y := ws.take(s * d)
+	sigmoidAll(o)
 	for t := 0; t < s; t++ {
 		ht := h[t*vd : (t+1)*vd]
 		groupNorm(ht, ht, w.mhNorm, nh, g.NormEps, false)
 		ot := o[t*vd : (t+1)*vd]
 		for j := range ht {
-			ht[j] *= sigmoid(ot[j])
+			ht[j] *= ot[j]
 		}
 	}
-	m.linearSeq(y, w.outProj, w.outProjB, h, vd, d)
+	m.linearSeq(y, w.outProj, w.outProjQ, w.outProjB, h, vd, d, ws)
 	m.emitBlock(i, "out_proj", y, s, d)
 	for j := range y {
 		x[j] += y[j]
@@ -85,12 +84,13 @@ func (m *Model[F]) largeBlock(i int, x []F, s int, st *blockState[F], ws *arena[
 	for t := 0; t < s; t++ {
 		rmsNorm(xn2[t*d:(t+1)*d], x[t*d:(t+1)*d], w.normF, g.NormEps)
 	}
-	m.linearSeq(ug, w.upGate, w.upGateB, xn2, d, ff)
-	m.linearSeq(u, w.up, w.upB, xn2, d, ff)
+	m.linearSeq(ug, w.upGate, w.upGateQ, w.upGateB, xn2, d, ff, ws)
+	m.linearSeq(u, w.up, w.upQ, w.upB, xn2, d, ff, ws)
+	siluAll(ug)
 	for j := range u {
-		u[j] *= silu(ug[j])
+		u[j] *= ug[j]
 	}
-	m.linearSeq(y, w.down, w.downB, u, ff, d)
+	m.linearSeq(y, w.down, w.downQ, w.downB, u, ff, d, ws)
 	for j := range y {
 		x[j] += y[j]
 	}

@@ -15,7 +15,7 @@ func (m *Model[F]) mlstmBlock(i int, x []F, s int, st *blockState[F], ws *arena[
 	}
 	m.emitBlock(i, "xlstm_norm", xn, s, d)
 	up := ws.take(s * 2 * in)
-	m.linearSeq(up, w.projUp, w.projUpB, xn, d, 2*in)
+	m.linearSeq(up, w.projUp, w.projUpQ, w.projUpB, xn, d, 2*in, ws)
 	m.emitBlock(i, "proj_up", up, s, 2*in)
 
 	// xm is the first half of up, z the second (SPEC §3).
@@ -29,9 +29,7 @@ func (m *Model[F]) mlstmBlock(i int, x []F, s int, st *blockState[F], ws *arena[
 		}
 	}
 	m.emitBlock(i, "conv1d", xa, s, in)
-	for j := range xa {
-		xa[j] = silu(xa[j])
-	}
+	siluAll(xa)
 	// gin = cat(q, k, v) per position: the gates read all three (SPEC §4).
 	gin := ws.take(s * 3 * in)
 	for t := 0; t < s; t++ {
@@ -44,13 +42,13 @@ func (m *Model[F]) mlstmBlock(i int, x []F, s int, st *blockState[F], ws *arena[
 	gates := ws.take(s * 2 * nh) // per position: ĩ (NH) then f̃ (NH)
 	for t := 0; t < s; t++ {
 		g := gates[t*2*nh : (t+1)*2*nh]
-		m.linear(g[:nh], w.igW, w.igB, gin[t*3*in:(t+1)*3*in])
-		m.linear(g[nh:], w.fgW, w.fgB, gin[t*3*in:(t+1)*3*in])
+		m.linear(g[:nh], w.igW, nil, w.igB, gin[t*3*in:(t+1)*3*in])
+		m.linear(g[nh:], w.fgW, nil, w.fgB, gin[t*3*in:(t+1)*3*in])
 	}
 	m.emitBlock(i, "gates", gates, s, 2*nh)
 
 	h := ws.take(s * in)
-	scratch := ws.take(2 * max(s, lmChunkSize))
+	scratch, rscratch := ws.take(2*max(s, lmChunkSize)), ws.take(2*dh)
 	for hh := 0; hh < nh; hh++ {
 		hd := mlstmHead[F]{
 			q:   view[F]{gin, 3 * in, hh * dh, dh},
@@ -68,11 +66,15 @@ func (m *Model[F]) mlstmBlock(i int, x []F, s int, st *blockState[F], ws *arena[
 		}
 		switch f {
 		case formParallel:
-			hd.parallel(s, scratch)
+			if h32, ok := any(&hd).(*mlstmHead[float32]); ok && s > 1 {
+				parallelBlocked(h32, s, any(ws).(*arena[float32]))
+			} else {
+				hd.parallel(s, scratch)
+			}
 		case formChunkwise:
 			hd.chunkwise(s, lmChunkSize, scratch)
 		default:
-			hd.recurrent(s)
+			hd.recurrent(s, rscratch)
 		}
 	}
 	m.emitBlock(i, "h_tilde", h, s, in)
@@ -82,11 +84,12 @@ func (m *Model[F]) mlstmBlock(i int, x []F, s int, st *blockState[F], ws *arena[
 		ht := h[t*in : (t+1)*in]
 		groupNorm(ht, ht, w.outNorm, nh, 1e-5, true)
 		a, z := xa[t*in:(t+1)*in], up[t*2*in+in:(t+1)*2*in]
+		siluAll(z) // z is not read again
 		for j := range ht {
-			ht[j] = (ht[j] + w.skip[j]*a[j]) * silu(z[j])
+			ht[j] = (ht[j] + w.skip[j]*a[j]) * z[j]
 		}
 	}
-	m.linearSeq(y, w.projDown, w.projDownB, h, in, d)
+	m.linearSeq(y, w.projDown, w.projDownQ, w.projDownB, h, in, d, ws)
 	m.emitBlock(i, "xlstm", y, s, d)
 	for j := range y {
 		x[j] += y[j]
@@ -126,9 +129,9 @@ func (m *Model[F]) slstmBlock(i int, x []F, s int, st *blockState[F], ws *arena[
 	m.emitBlock(i, "slstm_cell.in", wx, s, 4*d)
 
 	y := ws.take(s * d)
-	raw := ws.take(4 * d)
+	raw, rh := ws.take(4*d), ws.take(4*dh)
 	for t := 0; t < s; t++ {
-		slstmStep(y[t*d:(t+1)*d], wx[t*4*d:(t+1)*4*d], raw, w.r, w.bias, st, nh, dh)
+		slstmStep(y[t*d:(t+1)*d], wx[t*4*d:(t+1)*4*d], raw, rh, w.r, w.bias, st, nh, dh)
 	}
 	m.emitBlock(i, "slstm_cell.out", y, s, d)
 	for t := 0; t < s; t++ {
@@ -139,24 +142,25 @@ func (m *Model[F]) slstmBlock(i int, x []F, s int, st *blockState[F], ws *arena[
 	for j := range y {
 		x[j] += y[j]
 	}
-	if w.ffnUp != nil {
+	if w.ffnUp != nil || w.ffnUpQ != nil {
 		m.gatedFFN(i, x, s, w, ws)
 	}
 	m.emitBlock(i, "out", x, s, d)
 }
 
 // slstmStep advances the sLSTM cell by one position (vanilla backend,
-// SPEC §5.2). wx is [i, f, z, o] (4H, gate-major); r is (NH, 4DH, DH).
-func slstmStep[F Float](y, wx, raw, r, bias []F, st *blockState[F], nh, dh int) {
+// SPEC §5.2). wx is [i, f, z, o] (4H, gate-major); r is (NH, 4DH, DH); rh
+// is scratch of 4DH.
+func slstmStep[F Float](y, wx, raw, rh, r, bias []F, st *blockState[F], nh, dh int) {
 	hsz := nh * dh
-	// raw = Wx + R·y_prev + b, block-diagonal per head.
-	for g := 0; g < 4; g++ {
-		for h := 0; h < nh; h++ {
-			yp := st.sy[h*dh : (h+1)*dh]
+	// raw = Wx + R·y_prev + b, block-diagonal per head: one product per
+	// head gives its 4DH recurrent terms, gate-major within the head.
+	for h := 0; h < nh; h++ {
+		linear(rh, r[h*4*dh*dh:(h+1)*4*dh*dh], nil, st.sy[h*dh:(h+1)*dh])
+		for g := 0; g < 4; g++ {
 			for j := 0; j < dh; j++ {
 				idx := g*hsz + h*dh + j
-				rr := r[(h*4*dh+g*dh+j)*dh : (h*4*dh+g*dh+j+1)*dh]
-				raw[idx] = wx[idx] + dot(yp, rr) + bias[idx]
+				raw[idx] = wx[idx] + rh[g*dh+j] + bias[idx]
 			}
 		}
 	}
@@ -194,14 +198,14 @@ func (m *Model[F]) gatedFFN(i int, x []F, s int, w *lmSLSTM[F], ws *arena[F]) {
 	for t := 0; t < s; t++ {
 		layerNorm(xn[t*d:(t+1)*d], x[t*d:(t+1)*d], w.ffnNorm, 1e-5, true)
 	}
-	m.linearSeq(u, w.ffnUp, w.ffnUpB, xn, d, 2*p)
+	m.linearSeq(u, w.ffnUp, w.ffnUpQ, w.ffnUpB, xn, d, 2*p, ws)
 	for t := 0; t < s; t++ {
 		ut, gt := u[t*2*p:(t+1)*2*p], g[t*p:(t+1)*p]
 		for j := range gt {
 			gt[j] = m.act(ut[j]) * ut[p+j]
 		}
 	}
-	m.linearSeq(y, w.ffnDn, w.ffnDnB, g, p, d)
+	m.linearSeq(y, w.ffnDn, w.ffnDnQ, w.ffnDnB, g, p, d, ws)
 	for j := range y {
 		x[j] += y[j]
 	}

@@ -1,6 +1,10 @@
 package model
 
-import "math"
+import (
+	"math"
+
+	"github.com/xlstm-go/xlstm/runtime/kernels"
+)
 
 // view is a strided window on a row-major (rows × stride) matrix: row t is
 // data[t*stride+off : t*stride+off+width]. It lets the cell read one head's
@@ -32,12 +36,13 @@ type mlstmHead[F Float] struct {
 	m       *F  // stabiliser
 }
 
-// recurrent walks the sequence one step at a time (SPEC §4.2, §8.1):
+// recurrent walks the sequence one step at a time (SPEC §4.2, §8.1);
+// scratch needs 2·DK elements:
 //
 //	m' = max(logσ(f̃)+m, ĩ);  fa = exp(logσ(f̃)+m−m');  ia = exp(ĩ−m')
 //	C' = fa·C + ia·k̂ vᵀ;  n' = fa·n + ia·k̂
 //	h̃ = (q̂ᵀC') / (max(|q̂·n'|, exp(−m')) + eps)
-func (hd *mlstmHead[F]) recurrent(s int) {
+func (hd *mlstmHead[F]) recurrent(s int, scratch []F) {
 	dk, dv := hd.q.width, hd.v.width
 	for t := 0; t < s; t++ {
 		q, k, v, h := hd.q.row(t), hd.k.row(t), hd.v.row(t), hd.h.row(t)
@@ -45,17 +50,31 @@ func (hd *mlstmHead[F]) recurrent(s int) {
 		ig := hd.i.at(t)
 		mNew := max(lf+*hd.m, ig)
 		fa, ia := exp(lf+*hd.m-mNew), exp(ig-mNew)
-		for a := 0; a < dk; a++ {
-			ka := k[a] * hd.ks
-			hd.n[a] = fa*hd.n[a] + ia*ka
-			axpby(fa, hd.c[a*dv:(a+1)*dv], ia*ka, v) // C[a,:] = fa·C[a,:] + ia·k̂[a]·v
-		}
-		clear(h)
 		var qn F
-		for a := 0; a < dk; a++ {
-			qa := q[a] * hd.qs
-			qn += qa * hd.n[a]
-			axpy(qa, hd.c[a*dv:(a+1)*dv], h) // h += q̂[a]·C[a,:]
+		if c32, ok := any(hd.c).([]float32); ok {
+			// One fused pass over C (update and read-out per row), the
+			// same arithmetic as the axpby/axpy loops below.
+			b, qv := scratch[:dk], scratch[dk:2*dk]
+			for a := 0; a < dk; a++ {
+				ka := k[a] * hd.ks
+				hd.n[a] = fa*hd.n[a] + ia*ka
+				b[a], qv[a] = ia*ka, q[a]*hd.qs
+				qn += qv[a] * hd.n[a]
+			}
+			clear(h)
+			kernels.RankOneRead(c32, float32(fa), any(b).([]float32), any(v).([]float32), any(qv).([]float32), any(h).([]float32))
+		} else {
+			for a := 0; a < dk; a++ {
+				ka := k[a] * hd.ks
+				hd.n[a] = fa*hd.n[a] + ia*ka
+				axpby(fa, hd.c[a*dv:(a+1)*dv], ia*ka, v) // C[a,:] = fa·C[a,:] + ia·k̂[a]·v
+			}
+			clear(h)
+			for a := 0; a < dk; a++ {
+				qa := q[a] * hd.qs
+				qn += qa * hd.n[a]
+				axpy(qa, hd.c[a*dv:(a+1)*dv], h) // h += q̂[a]·C[a,:]
+			}
 		}
 		den := F(math.Max(math.Abs(float64(qn)), math.Exp(-float64(mNew))) + hd.eps)
 		for b := range h {

@@ -22,10 +22,13 @@ type Model[F Float] struct {
 	embed   []F      // (V, D)
 	head    []F      // (V, D); the embedding when tied
 	outNorm []F      // post-blocks norm (D); nil when absent
-	lm      []lmBlock[F]
-	large   []largeBlock[F]
-	act     func(F) F     // the sLSTM blocks' FFN activation
-	pool    *kernels.Pool // splits large float32 products across threads; nil = one
+	// embedQ and headQ hold the embedding and head when they stayed
+	// quantised (float32 models from Q8/Q4 bundles); embed/head are then nil.
+	embedQ, headQ *kernels.QMat
+	lm            []lmBlock[F]
+	large         []largeBlock[F]
+	act           func(F) F     // the sLSTM blocks' FFN activation
+	pool          *kernels.Pool // splits large float32 products across threads; nil = one
 
 	// trace, when set by tests, receives intermediate activations under the
 	// official module names (rows × cols, row-major) during Forward.
@@ -110,10 +113,15 @@ func (m *Model[F]) Close() {
 	m.pool = nil
 }
 
-// linear is y = W x (+ bias) with the model's thread pool.
-func (m *Model[F]) linear(y, w, bias, x []F) {
-	if y32, ok := any(y).([]float32); ok && m.pool != nil {
-		m.pool.MatVec(y32, any(w).([]float32), any(x).([]float32))
+// linear is y = W x (+ bias) with the model's thread pool; W is w, or q
+// when that is set (a quantised matrix, float32 models only).
+func (m *Model[F]) linear(y, w []F, q *kernels.QMat, bias, x []F) {
+	if y32, ok := any(y).([]float32); ok && (m.pool != nil || q != nil) {
+		if q != nil {
+			m.pool.MatVecQ(y32, q, any(x).([]float32))
+		} else {
+			m.pool.MatVec(y32, any(w).([]float32), any(x).([]float32))
+		}
 		for o := range bias {
 			y[o] += bias[o]
 		}
@@ -124,11 +132,17 @@ func (m *Model[F]) linear(y, w, bias, x []F) {
 
 // linearSeq applies linear to each of the S rows of x (S×in) into y
 // (S×out). Several float32 rows go through the blocked kernel, which loads
-// each weight once for several tokens.
-func (m *Model[F]) linearSeq(y, w, bias, x []F, in, out int) {
+// each weight once for several tokens; a quantised W is dequantised a tile
+// of rows at a time into scratch from ws.
+func (m *Model[F]) linearSeq(y, w []F, q *kernels.QMat, bias, x []F, in, out int, ws *arena[F]) {
 	s := len(x) / in
 	if y32, ok := any(y).([]float32); ok && s > 1 {
-		kernels.MatMul(y32, any(w).([]float32), any(x).([]float32), out, in)
+		x32 := any(x).([]float32)
+		if q != nil {
+			kernels.MatMulQ(y32, q, x32, any(ws.take(64*in)).([]float32))
+		} else {
+			kernels.MatMul(y32, any(w).([]float32), x32, out, in)
+		}
 		for t := 0; t < s; t++ {
 			yt := y[t*out : (t+1)*out]
 			for o := range bias {
@@ -138,8 +152,18 @@ func (m *Model[F]) linearSeq(y, w, bias, x []F, in, out int) {
 		return
 	}
 	for t := 0; t < s; t++ {
-		m.linear(y[t*out:(t+1)*out], w, bias, x[t*in:(t+1)*in])
+		m.linear(y[t*out:(t+1)*out], w, q, bias, x[t*in:(t+1)*in])
 	}
+}
+
+// embedRow copies token tok's embedding into x.
+func (m *Model[F]) embedRow(x []F, tok int) {
+	d := len(x)
+	if m.embedQ != nil {
+		m.embedQ.DequantizeRows(any(x).([]float32), tok, tok+1)
+		return
+	}
+	copy(x, m.embed[tok*d:(tok+1)*d])
 }
 
 // Config returns the model's configuration (not to be modified).
@@ -227,7 +251,7 @@ func (m *Model[F]) run(st *State[F], tokens []int, logits []F, f form) {
 	s, d, v := len(tokens), c.EmbeddingDim, c.VocabSize
 	x := ws.take(s * d)
 	for t, tok := range tokens {
-		copy(x[t*d:(t+1)*d], m.embed[tok*d:(tok+1)*d])
+		m.embedRow(x[t*d:(t+1)*d], tok)
 	}
 	m.emit("embedding", x, s, d)
 	for i := range st.blocks {
@@ -262,12 +286,10 @@ func (m *Model[F]) run(st *State[F], tokens []int, logits []F, f form) {
 		}
 	}
 	m.emit("out_norm", xn, rows, d)
-	m.linearSeq(logits, m.head, nil, xn, d, v)
+	m.linearSeq(logits, m.head, m.headQ, nil, xn, d, v, ws)
 	m.emit("lm_head", logits, rows, v)
 	if c.Family == FamilyLarge {
-		for j := range logits {
-			logits[j] = softcap(logits[j], c.Large.OutputLogitSoftCap)
-		}
+		softcapAll(logits, c.Large.OutputLogitSoftCap)
 	}
 }
 

@@ -128,7 +128,27 @@ func axpy[F Float](alpha F, x, y []F) {
 func headwise[F Float](y, w, bias, x []F, nph int) {
 	inPer := len(x) / nph
 	outPer := len(y) / nph
-	for h := 0; h < nph; h++ {
+	if inPer <= 8 {
+		// Tiny blocks (the original LM's qkv_proj_blocksize is 4): a kernel
+		// call per block costs more than its sums, so add them here, in
+		// float64 and in dot's order.
+		for h := 0; h < nph; h++ {
+			xh := x[h*inPer : (h+1)*inPer]
+			if inPer == 4 && outPer == 4 {
+				headwise4(y[h*4:h*4+4], w[h*16:h*16+16], xh)
+				continue
+			}
+			for o := h * outPer; o < (h+1)*outPer; o++ {
+				wo := w[o*inPer : (o+1)*inPer]
+				var s float64
+				for i, xv := range xh {
+					s += float64(wo[i]) * float64(xv)
+				}
+				y[o] = F(s)
+			}
+		}
+	}
+	for h := 0; h < nph && inPer > 8; h++ {
 		linear(y[h*outPer:(h+1)*outPer], w[h*outPer*inPer:(h+1)*outPer*inPer], nil, x[h*inPer:(h+1)*inPer])
 	}
 	if bias != nil {
@@ -190,5 +210,55 @@ func rmsNorm[F Float](y, x, w []F, eps float64) {
 	inv := F(1 / math.Sqrt(ss/float64(len(x))+eps))
 	for i, v := range x {
 		y[i] = v * inv * w[i]
+	}
+}
+
+// siluAll sets x[i] = silu(x[i]); float32 goes through the vectorised
+// kernel (a float32 approximation within 1e-6 relative), float64 stays
+// exact.
+func siluAll[F Float](x []F) {
+	if x32, ok := any(x).([]float32); ok {
+		kernels.SiLU(x32, x32)
+		return
+	}
+	for i := range x {
+		x[i] = silu(x[i])
+	}
+}
+
+// sigmoidAll sets x[i] = sigmoid(x[i]), vectorised for float32.
+func sigmoidAll[F Float](x []F) {
+	if x32, ok := any(x).([]float32); ok {
+		kernels.Sigmoid(x32, x32)
+		return
+	}
+	for i := range x {
+		x[i] = sigmoid(x[i])
+	}
+}
+
+// softcapAll sets x[i] = softcap(x[i], c), vectorised for float32.
+func softcapAll[F Float](x []F, c float64) {
+	if x32, ok := any(x).([]float32); ok {
+		kernels.Softcap(x32, x32, float32(c))
+		return
+	}
+	for i := range x {
+		x[i] = softcap(x[i], c)
+	}
+}
+
+// headwise4 is one 4×4 block of headwise, unrolled (the same sums in the
+// same order as the loop).
+func headwise4[F Float](y, w, x []F) {
+	y, w, x = y[:4], w[:16], x[:4]
+	x0, x1, x2, x3 := float64(x[0]), float64(x[1]), float64(x[2]), float64(x[3])
+	for o := range 4 {
+		r := w[4*o : 4*o+4]
+		s := float64(r[0]) * x0
+		s += float64(r[1]) * x1
+		s += float64(r[2]) * x2
+		s += float64(r[3]) * x3
+		y[o] = F(s)
 	}
 }

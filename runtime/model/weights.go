@@ -6,6 +6,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/xlstm-go/xlstm/runtime/kernels"
+	"github.com/xlstm-go/xlstm/weights/bundle"
+	"github.com/xlstm-go/xlstm/weights/quant"
 	"github.com/xlstm-go/xlstm/weights/safetensors"
 )
 
@@ -16,6 +19,15 @@ type Source interface {
 	Info(name string) (safetensors.Info, bool)
 	ReadFloat32(name string, dst []float32) error
 	ReadFloat64(name string, dst []float64) error
+}
+
+// rawSource is a Source that hands over a tensor's stored payload, as a
+// weight bundle's *bundle.Reader does: its Q8/Q4 matrices then stay
+// quantised in a float32 model (see kernels.QMat) instead of being
+// dequantised at load.
+type rawSource interface {
+	Tensor(name string) (bundle.Tensor, bool)
+	Raw(name string) ([]byte, error)
 }
 
 // lmMLSTM holds one original-LM mLSTM block's weights (SPEC §3, §4, §10.1).
@@ -29,6 +41,9 @@ type lmMLSTM[F Float] struct {
 	skip                []F // learnable_skip (I)
 	outNorm             []F // mlstm_cell.outnorm.weight (I), an offset
 	projDown, projDownB []F // (D, I)
+
+	// Quantised forms of projUp and projDown (then those are nil).
+	projUpQ, projDownQ *kernels.QMat
 }
 
 // lmSLSTM holds one original-LM sLSTM block's weights (SPEC §5, §10.1), in
@@ -43,6 +58,8 @@ type lmSLSTM[F Float] struct {
 	ffnNorm        []F // (D); nil without FFN
 	ffnUp, ffnUpB  []F // (2P, D)
 	ffnDn, ffnDnB  []F // (D, P)
+
+	ffnUpQ, ffnDnQ *kernels.QMat // quantised ffnUp, ffnDn (then those are nil)
 }
 
 // largeBlock holds one xLSTM Large block's weights (SPEC §8, §10.3).
@@ -57,6 +74,9 @@ type largeBlock[F Float] struct {
 	upGate, upGateB    []F // (F, D)
 	up, upB            []F // (F, D)
 	down, downB        []F // (D, F)
+
+	// Quantised forms of the projections above (the []F field is then nil).
+	qQ, kQ, vQ, oQ, outProjQ, upGateQ, upQ, downQ *kernels.QMat
 }
 
 // loader reads tensors by name with expected shapes, remembers every error
@@ -172,6 +192,72 @@ func (l *loader[F]) read(name string, shape []int) []F {
 	return out
 }
 
+// getMat reads a required (rows × cols) matrix: quantised when the source
+// stores it Q8/Q4 and F is float32, else as []F.
+func (l *loader[F]) getMat(name string, rows, cols int) ([]F, *kernels.QMat) {
+	if q, ok := l.quantised(name, rows, cols); ok {
+		return nil, q
+	}
+	return l.get(name, rows, cols), nil
+}
+
+// firstMat is getMat for the first present name of several aliases.
+func (l *loader[F]) firstMat(names []string, rows, cols int) ([]F, *kernels.QMat) {
+	for _, n := range names {
+		if l.specs == nil && l.has(n) {
+			return l.getMat(n, rows, cols)
+		}
+	}
+	return l.first(names, rows, cols), nil
+}
+
+// quantised returns the Q8/Q4 matrix name as stored, with ok set when it
+// handled the tensor (a read error is then recorded).
+func (l *loader[F]) quantised(name string, rows, cols int) (*kernels.QMat, bool) {
+	if _, ok := any(*new(F)).(float32); !ok || l.specs != nil {
+		return nil, false
+	}
+	rs, ok := l.src.(rawSource)
+	if !ok {
+		return nil, false
+	}
+	t, ok := rs.Tensor(name)
+	if !ok {
+		return nil, false
+	}
+	kind, ok := quant.ParseKind(t.DType)
+	if !ok || !slices.Equal(t.Shape, []int{rows, cols}) {
+		return nil, false // read reports a shape mismatch
+	}
+	l.used[name] = true
+	raw, err := rs.Raw(name)
+	if err == nil {
+		var q *kernels.QMat
+		if q, err = kernels.NewQMat(kind, rows, cols, t.Group, raw); err == nil {
+			return q, true
+		}
+	}
+	l.errs = append(l.errs, fmt.Errorf("read tensor %q: %w", name, err))
+	return nil, true
+}
+
+// splitRows cuts a matrix held as []F or quantised into row ranges of the
+// given sizes (a fused checkpoint tensor into its parts).
+func splitRows[F Float](w []F, q *kernels.QMat, cols int, sizes ...int) ([][]F, []*kernels.QMat) {
+	ws, qs := make([][]F, len(sizes)), make([]*kernels.QMat, len(sizes))
+	r := 0
+	for i, n := range sizes {
+		switch {
+		case q != nil:
+			qs[i] = q.RowRange(r, r+n)
+		case w != nil:
+			ws[i] = w[r*cols : (r+n)*cols]
+		}
+		r += n
+	}
+	return ws, qs
+}
+
 // shape returns a tensor's shape, or nil when absent.
 func (l *loader[F]) shape(name string) []int {
 	if l.specs != nil {
@@ -203,13 +289,13 @@ func ignorable(name string) bool {
 func (m *Model[F]) loadLM(l *loader[F]) {
 	c, lm := m.cfg, &m.cfg.LM
 	d, v := c.EmbeddingDim, c.VocabSize
-	m.embed = l.get("token_embedding.weight", v, d)
+	m.embed, m.embedQ = l.getMat("token_embedding.weight", v, d)
 	if lm.TieWeights {
 		// Both keys appear in a tied state_dict; the head is the embedding.
 		l.opt("lm_head.weight", v, d)
-		m.head = m.embed
+		m.head, m.headQ = m.embed, m.embedQ
 	} else {
-		m.head = l.get("lm_head.weight", v, d)
+		m.head, m.headQ = l.getMat("lm_head.weight", v, d)
 	}
 	if lm.AddPostBlocksNorm {
 		m.outNorm = l.get("xlstm_block_stack.post_blocks_norm.weight", d)
@@ -231,8 +317,8 @@ func loadMLSTM[F Float](l *loader[F], c *Config, p string) *lmMLSTM[F] {
 	b := &lmMLSTM[F]{}
 	b.norm = l.get(p+"xlstm_norm.weight", d)
 	x := p + "xlstm."
-	b.projUp = l.get(x+"proj_up.weight", 2*in, d)
-	b.projDown = l.get(x+"proj_down.weight", d, in)
+	b.projUp, b.projUpQ = l.getMat(x+"proj_up.weight", 2*in, d)
+	b.projDown, b.projDownQ = l.getMat(x+"proj_down.weight", d, in)
 	if c.LM.Bias {
 		b.projUpB = l.get(x+"proj_up.bias", 2*in)
 		b.projDownB = l.get(x+"proj_down.bias", d)
@@ -285,8 +371,8 @@ func loadSLSTM[F Float](l *loader[F], c *Config, p string) *lmSLSTM[F] {
 	}
 	if f := c.LM.FFN; f != nil {
 		b.ffnNorm = l.get(p+"ffn_norm.weight", d)
-		b.ffnUp = l.get(p+"ffn.proj_up.weight", 2*f.Up, d)
-		b.ffnDn = l.get(p+"ffn.proj_down.weight", d, f.Up)
+		b.ffnUp, b.ffnUpQ = l.getMat(p+"ffn.proj_up.weight", 2*f.Up, d)
+		b.ffnDn, b.ffnDnQ = l.getMat(p+"ffn.proj_down.weight", d, f.Up)
 		if f.Bias {
 			b.ffnUpB = l.get(p+"ffn.proj_up.bias", 2*f.Up)
 			b.ffnDnB = l.get(p+"ffn.proj_down.bias", d)
@@ -337,12 +423,12 @@ func SLSTMCudaToVanillaBias[F Float](b []F, nh, dh int) []F {
 func (m *Model[F]) loadLarge(l *loader[F]) {
 	c, g := m.cfg, &m.cfg.Large
 	d, v := c.EmbeddingDim, c.VocabSize
-	m.embed = l.first([]string{"embedding.weight", "backbone.embeddings.weight", "backbone.embedding.weight"}, v, d)
+	m.embed, m.embedQ = l.firstMat([]string{"embedding.weight", "backbone.embeddings.weight", "backbone.embedding.weight"}, v, d)
 	if g.TieWordEmbeddings {
 		l.opt("lm_head.weight", v, d)
-		m.head = m.embed
+		m.head, m.headQ = m.embed, m.embedQ
 	} else {
-		m.head = l.get("lm_head.weight", v, d)
+		m.head, m.headQ = l.getMat("lm_head.weight", v, d)
 	}
 	if g.AddOutNorm {
 		m.outNorm = l.get("backbone.out_norm.weight", d)
@@ -362,11 +448,10 @@ func loadLargeBlock[F Float](l *loader[F], c *Config, p string) largeBlock[F] {
 	x := p + "mlstm_layer."
 	// The checkpoint decides the weight mode: fused tensors are split by rows.
 	if l.has(x + "qkv_opreact.weight") {
-		w := l.get(x+"qkv_opreact.weight", 2*qk+2*vd, d)
-		if w != nil {
-			b.q, b.k = w[:qk*d], w[qk*d:2*qk*d]
-			b.v, b.o = w[2*qk*d:(2*qk+vd)*d], w[(2*qk+vd)*d:]
-		}
+		w, wq := l.getMat(x+"qkv_opreact.weight", 2*qk+2*vd, d)
+		ws, qs := splitRows(w, wq, d, qk, qk, vd, vd)
+		b.q, b.k, b.v, b.o = ws[0], ws[1], ws[2], ws[3]
+		b.qQ, b.kQ, b.vQ, b.oQ = qs[0], qs[1], qs[2], qs[3]
 		if g.UseBias {
 			bb := l.get(x+"qkv_opreact.bias", 2*qk+2*vd)
 			if bb != nil {
@@ -379,10 +464,10 @@ func loadLargeBlock[F Float](l *loader[F], c *Config, p string) largeBlock[F] {
 			b.igW, b.fgW, b.igB, b.fgB = w[:nh*d], w[nh*d:], bb[:nh], bb[nh:]
 		}
 	} else {
-		b.q = l.first([]string{x + "q.weight", x + "query.weight"}, qk, d)
-		b.k = l.first([]string{x + "k.weight", x + "key.weight"}, qk, d)
-		b.v = l.first([]string{x + "v.weight", x + "value.weight"}, vd, d)
-		b.o = l.get(x+"ogate_preact.weight", vd, d)
+		b.q, b.qQ = l.firstMat([]string{x + "q.weight", x + "query.weight"}, qk, d)
+		b.k, b.kQ = l.firstMat([]string{x + "k.weight", x + "key.weight"}, qk, d)
+		b.v, b.vQ = l.firstMat([]string{x + "v.weight", x + "value.weight"}, vd, d)
+		b.o, b.oQ = l.getMat(x+"ogate_preact.weight", vd, d)
 		if g.UseBias {
 			b.qB = l.first([]string{x + "q.bias", x + "query.bias"}, qk)
 			b.kB = l.first([]string{x + "k.bias", x + "key.bias"}, qk)
@@ -395,13 +480,12 @@ func loadLargeBlock[F Float](l *loader[F], c *Config, p string) largeBlock[F] {
 		b.fgB = l.get(x+"fgate_preact.bias", nh)
 	}
 	b.mhNorm = l.get(x+"multihead_norm.weight", vd)
-	b.outProj = l.get(x+"out_proj.weight", d, vd)
+	b.outProj, b.outProjQ = l.getMat(x+"out_proj.weight", d, vd)
 	f := p + "ffn."
 	if l.has(f + "proj_up_gate_z.weight") {
-		w := l.get(f+"proj_up_gate_z.weight", 2*ff, d)
-		if w != nil {
-			b.upGate, b.up = w[:ff*d], w[ff*d:]
-		}
+		w, wq := l.getMat(f+"proj_up_gate_z.weight", 2*ff, d)
+		ws, qs := splitRows(w, wq, d, ff, ff)
+		b.upGate, b.up, b.upGateQ, b.upQ = ws[0], ws[1], qs[0], qs[1]
 		if g.UseBias {
 			bb := l.get(f+"proj_up_gate_z.bias", 2*ff)
 			if bb != nil {
@@ -409,14 +493,14 @@ func loadLargeBlock[F Float](l *loader[F], c *Config, p string) largeBlock[F] {
 			}
 		}
 	} else {
-		b.upGate = l.get(f+"proj_up_gate.weight", ff, d)
-		b.up = l.get(f+"proj_up.weight", ff, d)
+		b.upGate, b.upGateQ = l.getMat(f+"proj_up_gate.weight", ff, d)
+		b.up, b.upQ = l.getMat(f+"proj_up.weight", ff, d)
 		if g.UseBias {
 			b.upGateB = l.get(f+"proj_up_gate.bias", ff)
 			b.upB = l.get(f+"proj_up.bias", ff)
 		}
 	}
-	b.down = l.get(f+"proj_down.weight", d, ff)
+	b.down, b.downQ = l.getMat(f+"proj_down.weight", d, ff)
 	if g.UseBias {
 		b.outProjB = l.get(x+"out_proj.bias", d)
 		b.downB = l.get(f+"proj_down.bias", d)
