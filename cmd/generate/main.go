@@ -1,9 +1,10 @@
-// Command generate runs an xLSTM model on the CPU reference path: it dumps
-// the logits of given tokens, or generates tokens after a prompt.
+// Command generate runs an xLSTM model on the CPU reference path or on
+// WebGPU (-backend webgpu): it dumps the logits of given tokens, or
+// generates tokens after a prompt.
 //
 //	generate -model DIR [-tokens 1,2,3 | -prompt TEXT] [-mode full|step] [-n N]
 //	         [-temperature T] [-top-k K] [-top-p P] [-seed S] [-ignore-eos]
-//	         [-dump-logits FILE]
+//	         [-dump-logits FILE] [-backend cpu|webgpu]
 //
 // DIR holds config.yaml or config.json plus safetensors weights, and for
 // -prompt a tokenizer.json (a Hugging Face tokenizer.json, or a byte
@@ -59,6 +60,7 @@ type options struct {
 	ignoreEOS  bool
 	dumpLogits string
 	threads    int
+	backend    string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -78,6 +80,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.ignoreEOS, "ignore-eos", false, "keep generating after the end-of-sequence token")
 	fs.StringVar(&o.dumpLogits, "dump-logits", "", "write the logits [S,V] of the prompt tokens to this safetensors file and exit")
 	fs.IntVar(&o.threads, "threads", runtime.NumCPU(), "goroutines sharing the large matrix products")
+	fs.StringVar(&o.backend, "backend", "cpu", "cpu or webgpu (no silent fallback: webgpu without an adapter is an error)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -88,6 +91,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	switch {
 	case o.modelDir == "":
 		return nil, errors.New("-model DIR is required")
+	case o.backend != "cpu" && o.backend != "webgpu":
+		return nil, fmt.Errorf("-backend %q: want cpu or webgpu", o.backend)
 	case o.mode != "full" && o.mode != "step":
 		return nil, fmt.Errorf("-mode %q: want full or step", o.mode)
 	case o.n < 0:
@@ -129,6 +134,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if tok, err = loadTokenizer(o.modelDir); err != nil {
 			return err
 		}
+	}
+	if o.backend == "webgpu" {
+		return runWebGPU(ctx, o, tok, stdout)
 	}
 	m, err := model.Load[float32](o.modelDir)
 	if err != nil {
