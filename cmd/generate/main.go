@@ -30,6 +30,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/xlstm-go/xlstm/runtime/engine"
 	"github.com/xlstm-go/xlstm/runtime/model"
 	"github.com/xlstm-go/xlstm/runtime/sample"
 	"github.com/xlstm-go/xlstm/runtime/tokenizer"
@@ -178,39 +179,22 @@ func bundleTokenizer(dir string) (*tokenizer.Tokenizer, error) {
 		return nil, fmt.Errorf("-prompt: %w", err)
 	}
 	defer r.Close()
-	tk := r.Manifest().Tokenizer
+	tok, err := engine.BundleTokenizer(r)
 	switch {
-	case tk == nil:
-		return nil, fmt.Errorf("-prompt: the bundle in %s carries no tokenizer (give -tokens instead)", dir)
-	case tk.Type == "byte":
-		return tokenizer.NewByte(tokenizer.ByteSpec{})
-	}
-	data, err := r.TokenizerFile()
-	if err != nil {
-		return nil, fmt.Errorf("-prompt: %w", err)
-	}
-	tok, err := tokenizer.Parse(data)
-	if err != nil {
+	case err != nil:
 		return nil, fmt.Errorf("-prompt: bundle tokenizer: %w", err)
+	case tok == nil:
+		return nil, fmt.Errorf("-prompt: the bundle in %s carries no tokenizer (give -tokens instead)", dir)
 	}
 	return tok, nil
 }
 
-// promptTokens encodes the prompt, with the tokenizer's own special tokens,
-// and puts the model's BOS first when its config asks for it
-// (force_bos_token_insert) and the tokenizer did not.
+// promptTokens encodes the prompt as every front end does
+// (engine.PromptTokens), naming the flag in errors.
 func promptTokens(tok *tokenizer.Tokenizer, cfg *model.Config, prompt string) ([]int, error) {
-	ids := tok.Encode(prompt)
-	if cfg.ForceBOS && cfg.BOS >= 0 && (len(ids) == 0 || ids[0] != cfg.BOS) {
-		ids = append([]int{cfg.BOS}, ids...)
-	}
-	if len(ids) == 0 {
-		return nil, fmt.Errorf("-prompt %q: encodes to no tokens", prompt)
-	}
-	for i, id := range ids {
-		if id >= cfg.VocabSize {
-			return nil, fmt.Errorf("-prompt: token %d (id %d) is outside the model's vocabulary of %d: tokenizer.json does not fit the model", i, id, cfg.VocabSize)
-		}
+	ids, err := engine.PromptTokens(tok, cfg, prompt)
+	if err != nil {
+		return nil, fmt.Errorf("-prompt: %w", err)
 	}
 	return ids, nil
 }
@@ -240,26 +224,27 @@ func dumpLogits(m *model.Model[float32], o *options) error {
 	return nil
 }
 
-// generate consumes the prompt, then streams o.n sampled tokens: as text
-// through tok's streaming decoder when tok is not nil, as ids otherwise.
+// generate runs the CPU engine on m (which stays open: run closes it).
 func generate(ctx context.Context, m *model.Model[float32], o *options, tok *tokenizer.Tokenizer, stdout io.Writer) error {
-	cfg := m.Config()
-	eos := cfg.EOS
-	if eos < 0 && tok != nil {
-		eos = tok.EOS()
-	}
-	out := newTokenWriter(stdout, tok)
-	smp, err := sample.New(o.params, cfg.VocabSize)
+	sess, err := engine.NewCPU(m).NewSession()
 	if err != nil {
 		return err
 	}
-	st := m.NewState()
-	logits := make([]float32, cfg.VocabSize)
+	defer sess.Close()
+	return generateOn(ctx, sess, m.Config(), o, tok, stdout)
+}
+
+// generateOn consumes the prompt on sess (chunkwise with -mode full, token
+// by token with -mode step), then streams o.n tokens drawn by
+// engine.Generate: as text through tok's streaming decoder when tok is not
+// nil, as ids otherwise.
+func generateOn(ctx context.Context, sess engine.Session, cfg *model.Config, o *options, tok *tokenizer.Tokenizer, stdout io.Writer) error {
+	var err error
 	if o.mode == "full" {
-		err = m.Prefill(st, o.tokens, logits)
+		err = sess.Prefill(ctx, o.tokens)
 	} else {
 		for _, t := range o.tokens {
-			if err = m.Step(st, t, logits); err != nil {
+			if err = sess.Step(t); err != nil {
 				break
 			}
 		}
@@ -267,27 +252,16 @@ func generate(ctx context.Context, m *model.Model[float32], o *options, tok *tok
 	if err != nil {
 		return err
 	}
-	for i := 0; i < o.n; i++ {
-		if err := ctx.Err(); err != nil {
-			out.end()
-			return err
-		}
-		id, err := smp.Next(logits)
-		if err != nil {
-			return err
-		}
-		stop := id == eos && !o.ignoreEOS
-		if err := out.write(id, stop); err != nil {
-			return err
-		}
-		if stop {
-			break
-		}
-		if i+1 < o.n {
-			if err := m.Step(st, id, logits); err != nil {
-				return err
-			}
-		}
+	eos := cfg.EOS
+	if eos < 0 && tok != nil {
+		eos = tok.EOS()
+	}
+	out := newTokenWriter(stdout, tok)
+	_, err = engine.Generate(ctx, sess, nil, engine.Options{MaxTokens: o.n, Params: o.params, EOS: eos, IgnoreEOS: o.ignoreEOS},
+		func(id int) error { return out.write(id, id == eos && !o.ignoreEOS) })
+	if err != nil {
+		out.end()
+		return err
 	}
 	return out.end()
 }

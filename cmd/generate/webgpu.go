@@ -48,30 +48,7 @@ func runWebGPU(ctx context.Context, o *options, tok *tokenizer.Tokenizer, stdout
 	if o.dumpLogits != "" {
 		return dumpLogitsGPU(ctx, sess, cfg, o)
 	}
-	if o.mode == "full" {
-		err = sess.Prefill(ctx, o.tokens)
-	} else {
-		for _, t := range o.tokens {
-			if err = sess.Step(t); err != nil {
-				break
-			}
-		}
-	}
-	if err != nil {
-		return err
-	}
-	eos := cfg.EOS
-	if eos < 0 && tok != nil {
-		eos = tok.EOS()
-	}
-	out := newTokenWriter(stdout, tok)
-	_, err = engine.Generate(ctx, sess, nil, engine.Options{MaxTokens: o.n, Params: o.params, EOS: eos, IgnoreEOS: o.ignoreEOS},
-		func(id int) error { return out.write(id, id == eos && !o.ignoreEOS) })
-	if err != nil {
-		out.end()
-		return err
-	}
-	return out.end()
+	return generateOn(ctx, sess, cfg, o, tok, stdout)
 }
 
 // openEngine loads a bundle (keeping its q8/q4 matrices quantised on the

@@ -32,7 +32,7 @@ func LoadBundle(fsys fs.FS) (*Bundle, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load bundle: %w", err)
 	}
-	tok, err := bundleTokenizer(r)
+	tok, err := BundleTokenizer(r)
 	if err != nil {
 		return nil, fmt.Errorf("load bundle: %w", err)
 	}
@@ -43,8 +43,9 @@ func LoadBundle(fsys fs.FS) (*Bundle, error) {
 	return &Bundle{Manifest: man, Config: cfg, Model: m, Tokenizer: tok}, nil
 }
 
-// bundleTokenizer builds the tokenizer a bundle names.
-func bundleTokenizer(r *bundle.Reader) (*tokenizer.Tokenizer, error) {
+// BundleTokenizer builds the tokenizer a bundle names: nil (and no error)
+// when it names none.
+func BundleTokenizer(r *bundle.Reader) (*tokenizer.Tokenizer, error) {
 	tk := r.Manifest().Tokenizer
 	switch {
 	case tk == nil:
