@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/xlstm-go/xlstm/internal/testref"
+	"github.com/xlstm-go/xlstm/internal/testref/refio"
 	"github.com/xlstm-go/xlstm/weights/safetensors"
 )
 
@@ -29,27 +30,9 @@ type refSet struct {
 func openRef(t *testing.T, name string) *refSet {
 	t.Helper()
 	dir := testref.Dir(t, filepath.Join("xlstm", "reference", name))
-	io, err := safetensors.Open(filepath.Join(dir, "io.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { io.Close() })
-	info, ok := io.Info("tokens")
-	if !ok {
-		t.Fatal("io.safetensors has no tokens")
-	}
-	flat, err := io.Int64("tokens")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &refSet{name: name, dir: dir, io: io, b: info.Shape[0], s: info.Shape[1]}
-	for b := 0; b < r.b; b++ {
-		row := make([]int, r.s)
-		for j := range row {
-			row[j] = int(flat[b*r.s+j])
-		}
-		r.toks = append(r.toks, row)
-	}
+	io := refio.Open(t, filepath.Join(dir, "io.safetensors"))
+	r := &refSet{name: name, dir: dir, io: io, toks: refio.Tokens(t, io)}
+	r.b, r.s = len(r.toks), len(r.toks[0])
 	return r
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/xlstm-go/xlstm/internal/testref"
+	"github.com/xlstm-go/xlstm/internal/testref/refio"
 	"github.com/xlstm-go/xlstm/runtime/model"
 	"github.com/xlstm-go/xlstm/weights/safetensors"
 )
@@ -33,33 +34,9 @@ func loadLGRef(t *testing.T) *lgRef {
 		t.Fatal(err)
 	}
 	r := &lgRef{cfg: cfg, specs: specs}
-	open := func(p string) *safetensors.File {
-		f, err := safetensors.Open(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { f.Close() })
-		return f
-	}
-	r.model = open(filepath.Join(dir, "model.safetensors"))
-	r.grads = open(filepath.Join(gdir, "grads.safetensors"))
-	io := open(filepath.Join(dir, "io.safetensors"))
-	info, ok := io.Info("tokens")
-	if !ok || len(info.Shape) != 2 {
-		t.Fatalf("io.safetensors: tokens missing or not 2-D")
-	}
-	flat, err := io.Int64("tokens")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, s := info.Shape[0], info.Shape[1]
-	for i := 0; i < b; i++ {
-		seq := make([]int, s)
-		for j := range seq {
-			seq[j] = int(flat[i*s+j])
-		}
-		r.batch = append(r.batch, seq)
-	}
+	r.model = refio.Open(t, filepath.Join(dir, "model.safetensors"))
+	r.grads = refio.Open(t, filepath.Join(gdir, "grads.safetensors"))
+	r.batch = refio.Tokens(t, refio.Open(t, filepath.Join(dir, "io.safetensors")))
 	return r
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/xlstm-go/xlstm/internal/testref"
+	"github.com/xlstm-go/xlstm/internal/testref/refio"
 	"github.com/xlstm-go/xlstm/runtime/model"
 	"github.com/xlstm-go/xlstm/weights/safetensors"
 )
@@ -29,33 +30,9 @@ func openGradSet(t testing.TB, name string) *gradSet {
 	if err != nil {
 		t.Fatal(err)
 	}
-	open := func(p string) *safetensors.File {
-		f, err := safetensors.Open(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { f.Close() })
-		return f
-	}
-	gs := &gradSet{name: name, cfg: cfg, model: open(filepath.Join(ref, "model.safetensors")),
-		grads: open(filepath.Join(gdir, "grads.safetensors")), adamw: open(filepath.Join(gdir, "adamw_step1.safetensors"))}
-	io := open(filepath.Join(ref, "io.safetensors"))
-	info, ok := io.Info("tokens")
-	if !ok {
-		t.Fatal("io.safetensors has no tokens")
-	}
-	flat, err := io.Int64("tokens")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, s := info.Shape[0], info.Shape[1]
-	for i := 0; i < b; i++ {
-		row := make([]int, s)
-		for j := range row {
-			row[j] = int(flat[i*s+j])
-		}
-		gs.tokens = append(gs.tokens, row)
-	}
+	gs := &gradSet{name: name, cfg: cfg, model: refio.Open(t, filepath.Join(ref, "model.safetensors")),
+		grads: refio.Open(t, filepath.Join(gdir, "grads.safetensors")), adamw: refio.Open(t, filepath.Join(gdir, "adamw_step1.safetensors"))}
+	gs.tokens = refio.Tokens(t, refio.Open(t, filepath.Join(ref, "io.safetensors")))
 	return gs
 }
 

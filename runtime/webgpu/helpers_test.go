@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/xlstm-go/xlstm/internal/testref"
+	"github.com/xlstm-go/xlstm/internal/testref/refio"
 	"github.com/xlstm-go/xlstm/weights/safetensors"
 )
 
@@ -32,25 +33,8 @@ type refSet struct {
 func openRef(t *testing.T, name string) *refSet {
 	t.Helper()
 	dir := testref.Dir(t, filepath.Join("xlstm", "reference", name))
-	io, err := safetensors.Open(filepath.Join(dir, "io.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { io.Close() })
-	info, _ := io.Info("tokens")
-	flat, err := io.Int64("tokens")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &refSet{dir: dir, io: io}
-	b, s := info.Shape[0], info.Shape[1]
-	for i := 0; i < b; i++ {
-		row := make([]int, s)
-		for j := range row {
-			row[j] = int(flat[i*s+j])
-		}
-		r.toks = append(r.toks, row)
-	}
+	io := refio.Open(t, filepath.Join(dir, "io.safetensors"))
+	r := &refSet{dir: dir, io: io, toks: refio.Tokens(t, io)}
 	return r
 }
 
