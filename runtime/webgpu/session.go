@@ -28,6 +28,7 @@ type Session struct {
 	topkN   int
 	cands   *buffer      // topk output
 	stage   *wgpu.Buffer // staging for reads of up to 16 bytes
+	seq     [16]byte     // the sequence-length uniform, kept here so run does not allocate it
 	cand    []float32    // host logits row: -Inf but for the last candidates
 	candIDs []int        // ids set in cand
 	candRaw []uint32
@@ -172,9 +173,9 @@ type readback struct {
 func (s *Session) run(prog *program, tokens []int, argmax, topk bool, rb *readback) error {
 	d := s.e.dev
 	n := len(tokens)
-	var seq [16]byte
+	seq := s.seq[:]
 	seq[0], seq[1], seq[2], seq[3] = byte(n), byte(n>>8), byte(n>>16), byte(n>>24)
-	if err := d.write(s.e.act.seq, 0, seq[:]); err != nil {
+	if err := d.write(s.e.act.seq, 0, seq); err != nil {
 		return err
 	}
 	if cap(s.tb) < n {
