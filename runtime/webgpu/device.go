@@ -22,6 +22,9 @@ type Device struct {
 	// cpu marks a software adapter (lavapipe, SwiftShader): the linear
 	// products then use the barrier-free kernel those run fastest.
 	cpu bool
+	// w writes buffers: the binding's Queue.WriteBuffer natively, a copy
+	// through a JS-side array under js (see write_js.go).
+	w writer
 
 	mu        sync.Mutex
 	pipelines map[string]*pipeline
@@ -50,6 +53,7 @@ func (d *Device) Close() {
 		delete(d.pipelines, k)
 	}
 	d.mu.Unlock()
+	d.w.release()
 	d.close()
 	d.close = nil
 }
@@ -98,7 +102,7 @@ func (d *Device) write(b *buffer, off uint64, data []byte) error {
 	if len(data) == 0 {
 		return nil
 	}
-	if err := d.queue.WriteBuffer(b.b, off, data); err != nil {
+	if err := d.w.write(d.queue, b.b, off, data); err != nil {
 		return fmt.Errorf("webgpu: write buffer: %w", err)
 	}
 	return nil
@@ -172,26 +176,4 @@ func (d *Device) readbackVia(enc *wgpu.CommandEncoder, src *buffer, off uint64, 
 	cmd.Release()
 	enc.Release()
 	return d.mapRead(stage, size, dst[:n])
-}
-
-// mapRead maps stage and copies its first len(dst) bytes out. Natively the
-// map callback runs from Poll; under js MapAsync awaits the promise.
-func (d *Device) mapRead(stage *wgpu.Buffer, size uint64, dst []byte) error {
-	var status wgpu.BufferMapAsyncStatus
-	done := false
-	err := stage.MapAsync(wgpu.MapModeRead, 0, size, func(s wgpu.BufferMapAsyncStatus) {
-		status, done = s, true
-	})
-	if err != nil {
-		return fmt.Errorf("webgpu: map for readback: %w", err)
-	}
-	for !done {
-		d.dev.Poll(true, nil)
-	}
-	if status != wgpu.BufferMapAsyncStatusSuccess {
-		return fmt.Errorf("webgpu: map for readback: status %d", status)
-	}
-	// Natively GetMappedRange aliases device memory; copy before Unmap.
-	copy(dst, stage.GetMappedRange(0, uint(size)))
-	return stage.Unmap()
 }

@@ -5,6 +5,7 @@ package webgpu
 import (
 	"context"
 	"errors"
+	"fmt"
 	"syscall/js"
 
 	"github.com/cogentcore/webgpu/wgpu"
@@ -24,10 +25,6 @@ func Open(ctx context.Context) (*Device, error) {
 	if !v.Truthy() {
 		return nil, errors.New("webgpu: no device: globalThis.xlstmGPUDevice is not set (navigator.gpu missing or requestDevice failed)")
 	}
-	if !js.Global().Get("wasm").Truthy() {
-		// Queue.WriteBuffer of the binding reads the wasm memory through globalThis.wasm.
-		return nil, errors.New("webgpu: globalThis.wasm is not set (the binding needs the wasm instance there)")
-	}
 	d := wgpu.NewDevice(v)
 	info := "WebGPU (browser)"
 	if ai := v.Get("adapterInfo"); ai.Truthy() {
@@ -36,5 +33,9 @@ func Open(ctx context.Context) (*Device, error) {
 		}
 	}
 	// The page owns the GPUDevice: Close leaves it alive for the page.
-	return newDevice(&d, info, func() {}), nil
+	dd := newDevice(&d, info, func() {})
+	if err := dd.w.init(v, &d); err != nil {
+		return nil, fmt.Errorf("webgpu: open: %w", err)
+	}
+	return dd, nil
 }

@@ -106,7 +106,11 @@ async function browser(flags = GPU_FLAGS) {
   browsers.push(ctx);
   // Generous: CI has two shared cores and SwiftShader emulates the GPU on them.
   ctx.setDefaultTimeout(180000);
-  ctx.on('page', (p) => p.on('pageerror', (e) => console.log('# page error:', e.message)));
+  ctx.on('page', (p) => {
+    p.on('pageerror', (e) => console.log('# page error:', e.message));
+    // E2E_DEBUG=1 echoes the page's console (its worker's included).
+    if (process.env.E2E_DEBUG) p.on('console', (m) => console.log('# console:', m.type(), m.text()));
+  });
   return ctx;
 }
 

@@ -186,7 +186,7 @@
           el.backend.textContent = 'none (the model did not load)';
           el.progressText.textContent = 'failed';
         }
-        if (m.during === 'generate') {
+        if (m.during === 'generate' || m.during === 'engine') {
           el.output.setAttribute('aria-busy', 'false');
           document.body.dataset.generating = 'false';
         }

@@ -70,10 +70,14 @@ async function startGo() {
   const go = new self.Go();
   const result = await WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject);
   const instance = result.instance;
-  // cogentcore/webgpu's Queue.WriteBuffer reads the wasm memory from
-  // globalThis.wasm.instance.exports.mem.
-  self.wasm = result;
-  go.run(instance).then(() => fail('the Go engine exited', 'engine'));
+  go.run(instance).then(() => {
+    // Only a panic ends the engine: fail what waits on it, so that nothing
+    // (a generation, say) waits for ever.
+    const err = new Error('the Go engine stopped (a panic: its message is in the console)');
+    for (const p of pending.values()) p.reject(err);
+    pending.clear();
+    fail(err.message, 'engine');
+  });
   for (let i = 0; !self.xlstmGo; i++) {
     if (i > 500) throw new Error('the Go engine did not start');
     await new Promise((r) => setTimeout(r, 10));
