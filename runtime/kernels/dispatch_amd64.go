@@ -21,6 +21,15 @@ func matMul3x4AVX512(y *float32, ys int, w *float32, x *float32, xs int, n int)
 //go:noescape
 func matVec4AVX512(y, w *float32, ws int, x *float32, n int)
 
+// matVecRowsAVX512 and matVecRowsAVX2 run the 4-row kernels over rows
+// (a multiple of 4) consecutive rows of stride n in one call.
+//
+//go:noescape
+func matVecRowsAVX512(y, w *float32, rows int, x *float32, n int)
+
+//go:noescape
+func matVecRowsAVX2(y, w *float32, rows int, x *float32, n int)
+
 //go:noescape
 func q8MatVec4AVX512(y *float32, codes *byte, cs int, scales *float32, ss int, x *float32, n, group int)
 
@@ -101,20 +110,21 @@ func matVec(y, w, x []float32) {
 	n := len(x)
 	o := 0
 	var tmp [4]float32
+	quads := len(y) &^ 3
 	if avx512 {
-		for ; o+4 <= len(y); o += 4 {
-			matVec4AVX512(&y[o], &w[o*n], n, &x[0], n)
+		if quads > 0 {
+			matVecRowsAVX512(&y[0], &w[0], quads, &x[0], n)
 		}
-		for ; o < len(y); o++ {
+		for o = quads; o < len(y); o++ {
 			matVec4AVX512(&tmp[0], &w[o*n], 0, &x[0], n)
 			y[o] = tmp[0]
 		}
 		return
 	}
-	for ; o+4 <= len(y); o += 4 {
-		matVec4AVX2(&y[o], &w[o*n], n, &x[0], n)
+	if quads > 0 {
+		matVecRowsAVX2(&y[0], &w[0], quads, &x[0], n)
 	}
-	for ; o < len(y); o++ {
+	for o = quads; o < len(y); o++ {
 		matVec4AVX2(&tmp[0], &w[o*n], 0, &x[0], n)
 		y[o] = tmp[0]
 	}

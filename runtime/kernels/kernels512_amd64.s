@@ -361,3 +361,102 @@ mmsum:
 	VMOVSS X11, 12(DX)
 	VZEROUPPER
 	RET
+
+// func matVecRowsAVX512(y, w *float32, rows int, x *float32, n int)
+// matVec4AVX512 over rows/4 consecutive quads of rows (rows a multiple of
+// 4, row stride n) in one call: the same sums in the same order, without a
+// Go call per quad, and the next quad's loads can start while this one's
+// horizontal sums finish.
+TEXT ·matVecRowsAVX512(SB), NOSPLIT, $0-40
+	MOVQ y+0(FP), DX
+	MOVQ w+8(FP), SI
+	MOVQ rows+16(FP), R12
+	MOVQ x+24(FP), DI
+	MOVQ n+32(FP), R13
+	MOVQ R13, BX
+	SHLQ $2, BX
+
+rquad:
+	CMPQ   R12, $4
+	JL     rdone
+	LEAQ   (SI)(BX*1), R8
+	LEAQ   (R8)(BX*1), R9
+	LEAQ   (R9)(BX*1), R10
+	MOVQ   R13, CX
+	XORQ   AX, AX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+
+r32:
+	CMPQ        CX, $32
+	JL          r16
+	VMOVUPS     (DI)(AX*1), Z4
+	VMOVUPS     64(DI)(AX*1), Z9
+	VFMADD231PS (SI)(AX*1), Z4, Z0
+	VFMADD231PS (R8)(AX*1), Z4, Z1
+	VFMADD231PS (R9)(AX*1), Z4, Z2
+	VFMADD231PS (R10)(AX*1), Z4, Z3
+	VFMADD231PS 64(SI)(AX*1), Z9, Z5
+	VFMADD231PS 64(R8)(AX*1), Z9, Z6
+	VFMADD231PS 64(R9)(AX*1), Z9, Z7
+	VFMADD231PS 64(R10)(AX*1), Z9, Z8
+	ADDQ        $128, AX
+	SUBQ        $32, CX
+	JMP         r32
+
+r16:
+	CMPQ        CX, $16
+	JL          rtail
+	VMOVUPS     (DI)(AX*1), Z4
+	VFMADD231PS (SI)(AX*1), Z4, Z0
+	VFMADD231PS (R8)(AX*1), Z4, Z1
+	VFMADD231PS (R9)(AX*1), Z4, Z2
+	VFMADD231PS (R10)(AX*1), Z4, Z3
+	ADDQ        $64, AX
+	SUBQ        $16, CX
+
+rtail:
+	TESTQ       CX, CX
+	JE          rsum
+	MOVL        $1, R11
+	SHLL        CX, R11
+	DECL        R11
+	KMOVW       R11, K1
+	VMOVUPS.Z   (DI)(AX*1), K1, Z4
+	VMOVUPS.Z   (SI)(AX*1), K1, Z10
+	VMOVUPS.Z   (R8)(AX*1), K1, Z11
+	VMOVUPS.Z   (R9)(AX*1), K1, Z12
+	VMOVUPS.Z   (R10)(AX*1), K1, Z13
+	VFMADD231PS Z10, Z4, Z5
+	VFMADD231PS Z11, Z4, Z6
+	VFMADD231PS Z12, Z4, Z7
+	VFMADD231PS Z13, Z4, Z8
+
+rsum:
+	VADDPS Z5, Z0, Z0
+	VADDPS Z6, Z1, Z1
+	VADDPS Z7, Z2, Z2
+	VADDPS Z8, Z3, Z3
+	HSUM16(Z0, Y0, X0, Y4, X4)
+	HSUM16(Z1, Y1, X1, Y4, X4)
+	HSUM16(Z2, Y2, X2, Y4, X4)
+	HSUM16(Z3, Y3, X3, Y4, X4)
+	VMOVSS X0, (DX)
+	VMOVSS X1, 4(DX)
+	VMOVSS X2, 8(DX)
+	VMOVSS X3, 12(DX)
+	ADDQ   $16, DX
+	LEAQ   (R10)(BX*1), SI
+	SUBQ   $4, R12
+	JMP    rquad
+
+rdone:
+	VZEROUPPER
+	RET
+

@@ -395,3 +395,96 @@ r1next:
 	JNE  r1row
 	VZEROUPPER
 	RET
+
+// func matVecRowsAVX2(y, w *float32, rows int, x *float32, n int)
+// matVec4AVX2 over rows/4 consecutive quads of rows (rows a multiple of 4,
+// row stride n) in one call: the same sums in the same order.
+TEXT ·matVecRowsAVX2(SB), NOSPLIT, $0-40
+	MOVQ y+0(FP), DX
+	MOVQ w+8(FP), SI
+	MOVQ rows+16(FP), R12
+	MOVQ x+24(FP), DI
+	MOVQ n+32(FP), R13
+	MOVQ R13, BX
+	SHLQ $2, BX
+
+vquad:
+	CMPQ   R12, $4
+	JL     vdone
+	LEAQ   (SI)(BX*1), R8
+	LEAQ   (R8)(BX*1), R9
+	LEAQ   (R9)(BX*1), R10
+	MOVQ   R13, CX
+	XORQ   AX, AX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+
+v16:
+	CMPQ        CX, $16
+	JL          v8
+	VMOVUPS     (DI)(AX*1), Y4
+	VMOVUPS     32(DI)(AX*1), Y9
+	VFMADD231PS (SI)(AX*1), Y4, Y0
+	VFMADD231PS (R8)(AX*1), Y4, Y1
+	VFMADD231PS (R9)(AX*1), Y4, Y2
+	VFMADD231PS (R10)(AX*1), Y4, Y3
+	VFMADD231PS 32(SI)(AX*1), Y9, Y5
+	VFMADD231PS 32(R8)(AX*1), Y9, Y6
+	VFMADD231PS 32(R9)(AX*1), Y9, Y7
+	VFMADD231PS 32(R10)(AX*1), Y9, Y8
+	ADDQ        $64, AX
+	SUBQ        $16, CX
+	JMP         v16
+
+v8:
+	CMPQ        CX, $8
+	JL          vsum
+	VMOVUPS     (DI)(AX*1), Y4
+	VFMADD231PS (SI)(AX*1), Y4, Y0
+	VFMADD231PS (R8)(AX*1), Y4, Y1
+	VFMADD231PS (R9)(AX*1), Y4, Y2
+	VFMADD231PS (R10)(AX*1), Y4, Y3
+	ADDQ        $32, AX
+	SUBQ        $8, CX
+
+vsum:
+	VADDPS Y5, Y0, Y0
+	VADDPS Y6, Y1, Y1
+	VADDPS Y7, Y2, Y2
+	VADDPS Y8, Y3, Y3
+	HSUM(Y0, X0, X4)
+	HSUM(Y1, X1, X4)
+	HSUM(Y2, X2, X4)
+	HSUM(Y3, X3, X4)
+
+vtail:
+	TESTQ       CX, CX
+	JE          vstore
+	VMOVSS      (DI)(AX*1), X4
+	VFMADD231SS (SI)(AX*1), X4, X0
+	VFMADD231SS (R8)(AX*1), X4, X1
+	VFMADD231SS (R9)(AX*1), X4, X2
+	VFMADD231SS (R10)(AX*1), X4, X3
+	ADDQ        $4, AX
+	DECQ        CX
+	JMP         vtail
+
+vstore:
+	VMOVSS X0, (DX)
+	VMOVSS X1, 4(DX)
+	VMOVSS X2, 8(DX)
+	VMOVSS X3, 12(DX)
+	ADDQ   $16, DX
+	LEAQ   (R10)(BX*1), SI
+	SUBQ   $4, R12
+	JMP    vquad
+
+vdone:
+	VZEROUPPER
+	RET
