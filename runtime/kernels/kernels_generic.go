@@ -110,14 +110,13 @@ func rankOneReadGeneric(c []float32, fa float32, b, v, qv, h []float32) {
 		j := 0
 		for ; j+4 <= dv; j += 4 {
 			r, vs, hs := row[j:j+4:j+4], v[j:j+4:j+4], h[j:j+4:j+4]
-			r[0] = fa*r[0] + ba*vs[0]
-			r[1] = fa*r[1] + ba*vs[1]
-			r[2] = fa*r[2] + ba*vs[2]
-			r[3] = fa*r[3] + ba*vs[3]
-			hs[0] += qa * r[0]
-			hs[1] += qa * r[1]
-			hs[2] += qa * r[2]
-			hs[3] += qa * r[3]
+			c0, c1 := fa*r[0]+ba*vs[0], fa*r[1]+ba*vs[1]
+			c2, c3 := fa*r[2]+ba*vs[2], fa*r[3]+ba*vs[3]
+			r[0], r[1], r[2], r[3] = c0, c1, c2, c3
+			hs[0] += qa * c0
+			hs[1] += qa * c1
+			hs[2] += qa * c2
+			hs[3] += qa * c3
 		}
 		for ; j < dv; j++ {
 			row[j] = fa*row[j] + ba*v[j]
