@@ -5,7 +5,7 @@
 // AVX512F). Build with -tags purego to force the twins. Tests check every
 // fast kernel against its twin. Besides the float32 products it multiplies
 // q8/q4 matrices kept quantised (QMat) and evaluates the model's
-// nonlinearities in vectors (Exp, Sigmoid, SiLU, Softcap).
+// nonlinearities in vectors (Exp, Sigmoid, SiLU, Softcap, LogSigmoid, GELU).
 package kernels
 
 // Dot returns Σ a[i]·b[i]. b must be at least as long as a.

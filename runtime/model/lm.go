@@ -172,6 +172,17 @@ func slstmStep[F Float](y, wx, raw, rh, r, bias []F, st *blockState[F], nh, dh i
 			break
 		}
 	}
+	if raw32, ok := any(raw[:4*hsz]).([]float32); ok {
+		slstmCell32(any(y[:hsz]).([]float32), raw32, any(st).(*blockState[float32]), fresh)
+		return
+	}
+	slstmCell(y[:hsz], raw[:4*hsz], st, fresh)
+}
+
+// slstmCell is the exact scalar form of slstmCell32 (each nonlinearity in
+// float64, rounded once): stabiliser, gates, c, n, m and y from raw.
+func slstmCell[F Float](y, raw []F, st *blockState[F], fresh bool) {
+	hsz := len(y)
 	for j := 0; j < hsz; j++ {
 		iraw, fraw, zraw, oraw := raw[j], raw[hsz+j], raw[2*hsz+j], raw[3*hsz+j]
 		logfm := st.sm[j] + logsigmoid(fraw)
@@ -199,10 +210,14 @@ func (m *Model[F]) gatedFFN(i int, x []F, s int, w *lmSLSTM[F], ws *arena[F]) {
 		layerNorm(xn[t*d:(t+1)*d], x[t*d:(t+1)*d], w.ffnNorm, 1e-5, true)
 	}
 	m.linearSeq(u, w.ffnUp, w.ffnUpQ, w.ffnUpB, xn, d, 2*p, ws)
-	for t := 0; t < s; t++ {
-		ut, gt := u[t*2*p:(t+1)*2*p], g[t*p:(t+1)*p]
-		for j := range gt {
-			gt[j] = m.act(ut[j]) * ut[p+j]
+	if u32, ok := any(u).([]float32); ok && m.cfg.LM.FFN.ActFn == "gelu" {
+		geluGate32(any(g).([]float32), u32, s, p)
+	} else {
+		for t := 0; t < s; t++ {
+			ut, gt := u[t*2*p:(t+1)*2*p], g[t*p:(t+1)*p]
+			for j := range gt {
+				gt[j] = m.act(ut[j]) * ut[p+j]
+			}
 		}
 	}
 	m.linearSeq(y, w.ffnDn, w.ffnDnQ, w.ffnDnB, g, p, d, ws)
