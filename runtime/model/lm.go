@@ -114,9 +114,7 @@ func (m *Model[F]) slstmBlock(i int, x []F, s int, st *blockState[F], ws *arena[
 		xt := xn[t*d : (t+1)*d]
 		if w.convW != nil {
 			convStep(xc, xt, st.conv, w.convW, w.convB)
-			for j := range xc {
-				xc[j] = silu(xc[j])
-			}
+			siluAll(xc)
 		} else {
 			copy(xc, xt)
 		}

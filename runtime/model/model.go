@@ -3,6 +3,7 @@ package model
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/xlstm-go/xlstm/runtime/kernels"
 	"github.com/xlstm-go/xlstm/weights/safetensors"
@@ -33,6 +34,13 @@ type Model[F Float] struct {
 	// trace, when set by tests, receives intermediate activations under the
 	// official module names (rows × cols, row-major) during Forward.
 	trace func(name string, data []F, rows, cols int)
+
+	// fwd keeps Forward's state (and with it its grown workspace) between
+	// calls; a call that finds it busy uses a fresh one.
+	fwd struct {
+		mu sync.Mutex
+		st *State[F]
+	}
 }
 
 // lmBlock is one original-LM block: exactly one of m and s is set.
@@ -186,14 +194,25 @@ func (m *Model[F]) checkTokens(tokens []int) error {
 // blocks use the parallel form (SPEC §4.1), xLSTM Large the chunkwise form
 // (SPEC §8.1). Unlike the official parallel form it does not stop at the
 // config's context_length (its mask size); cost grows with the square of the
-// length. Use Prefill to continue from or keep a state.
+// length. Use Prefill to continue from or keep a state. The model keeps the
+// workspace of one call for the next (memory in proportion to the longest
+// sequence seen); concurrent calls are safe, and all but one of them then
+// allocate their own.
 func (m *Model[F]) Forward(tokens []int) ([]F, error) {
 	if err := m.checkTokens(tokens); err != nil {
 		return nil, fmt.Errorf("forward: %w", err)
 	}
-	st := m.NewState()
 	logits := make([]F, len(tokens)*m.cfg.VocabSize)
-	m.run(st, tokens, logits, formParallel)
+	if !m.fwd.mu.TryLock() {
+		m.run(m.NewState(), tokens, logits, formParallel)
+		return logits, nil
+	}
+	defer m.fwd.mu.Unlock()
+	if m.fwd.st == nil {
+		m.fwd.st = m.NewState()
+	}
+	m.fwd.st.Reset()
+	m.run(m.fwd.st, tokens, logits, formParallel)
 	return logits, nil
 }
 

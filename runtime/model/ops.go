@@ -128,16 +128,20 @@ func axpy[F Float](alpha F, x, y []F) {
 func headwise[F Float](y, w, bias, x []F, nph int) {
 	inPer := len(x) / nph
 	outPer := len(y) / nph
-	if inPer <= 8 {
-		// Tiny blocks (the original LM's qkv_proj_blocksize is 4): a kernel
+	if inPer == 4 && outPer == 4 {
+		if y32, ok := any(y).([]float32); ok {
+			headwise4All32(y32, any(w).([]float32), any(x).([]float32), nph)
+		} else {
+			for h := 0; h < nph; h++ {
+				headwise4(y[h*4:h*4+4], w[h*16:h*16+16], x[h*4:h*4+4])
+			}
+		}
+	} else if inPer <= 8 {
+		// Other tiny blocks (4×4, the original LM's qkv_proj_blocksize, is above): a kernel
 		// call per block costs more than its sums, so add them here, in
 		// float64 and in dot's order.
 		for h := 0; h < nph; h++ {
 			xh := x[h*inPer : (h+1)*inPer]
-			if inPer == 4 && outPer == 4 {
-				headwise4(y[h*4:h*4+4], w[h*16:h*16+16], xh)
-				continue
-			}
 			for o := h * outPer; o < (h+1)*outPer; o++ {
 				wo := w[o*inPer : (o+1)*inPer]
 				var s float64
@@ -260,5 +264,20 @@ func headwise4[F Float](y, w, x []F) {
 		s += float64(r[2]) * x2
 		s += float64(r[3]) * x3
 		y[o] = F(s)
+	}
+}
+
+// headwise4All32 is headwise4 over all nph blocks of a float32 vector in
+// one non-generic loop (the per-block generic call cost more than its 16
+// products).
+func headwise4All32(y, w, x []float32, nph int) {
+	y, w, x = y[:4*nph], w[:16*nph], x[:4*nph]
+	for h := 0; h < nph; h++ {
+		xs, ws, ys := x[4*h:4*h+4:4*h+4], w[16*h:16*h+16:16*h+16], y[4*h:4*h+4:4*h+4]
+		x0, x1, x2, x3 := float64(xs[0]), float64(xs[1]), float64(xs[2]), float64(xs[3])
+		ys[0] = float32(float64(ws[0])*x0 + float64(ws[1])*x1 + float64(ws[2])*x2 + float64(ws[3])*x3)
+		ys[1] = float32(float64(ws[4])*x0 + float64(ws[5])*x1 + float64(ws[6])*x2 + float64(ws[7])*x3)
+		ys[2] = float32(float64(ws[8])*x0 + float64(ws[9])*x1 + float64(ws[10])*x2 + float64(ws[11])*x3)
+		ys[3] = float32(float64(ws[12])*x0 + float64(ws[13])*x1 + float64(ws[14])*x2 + float64(ws[15])*x3)
 	}
 }
