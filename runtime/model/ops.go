@@ -166,6 +166,10 @@ func headwise[F Float](y, w, bias, x []F, nph int) {
 // variance) and scales by w (+1 when offset: the original LM stores the scale
 // as an offset, SPEC §2). w may be nil (scale 1).
 func layerNorm[F Float](y, x, w []F, eps float64, offset bool) {
+	if y32, ok := any(y).([]float32); ok {
+		layerNorm32(y32, any(x).([]float32), any(w).([]float32), eps, offset)
+		return
+	}
 	n := float64(len(x))
 	var sum float64
 	for _, v := range x {
@@ -279,5 +283,58 @@ func headwise4All32(y, w, x []float32, nph int) {
 		ys[1] = float32(float64(ws[4])*x0 + float64(ws[5])*x1 + float64(ws[6])*x2 + float64(ws[7])*x3)
 		ys[2] = float32(float64(ws[8])*x0 + float64(ws[9])*x1 + float64(ws[10])*x2 + float64(ws[11])*x3)
 		ys[3] = float32(float64(ws[12])*x0 + float64(ws[13])*x1 + float64(ws[14])*x2 + float64(ws[15])*x3)
+	}
+}
+
+// layerNorm32 is layerNorm for float32 without the generic and per-element
+// branches: the mean and variance as four float64 partial sums (the order
+// of float64 additions moves the float32 result by an ulp at most, rarely),
+// the scale loop chosen once.
+func layerNorm32(y, x, w []float32, eps float64, offset bool) {
+	n := len(x)
+	y = y[:n]
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= n; i += 4 {
+		xs := x[i : i+4 : i+4]
+		s0 += float64(xs[0])
+		s1 += float64(xs[1])
+		s2 += float64(xs[2])
+		s3 += float64(xs[3])
+	}
+	for ; i < n; i++ {
+		s0 += float64(x[i])
+	}
+	mean := ((s0 + s1) + (s2 + s3)) / float64(n)
+	s0, s1, s2, s3 = 0, 0, 0, 0
+	i = 0
+	for ; i+4 <= n; i += 4 {
+		xs := x[i : i+4 : i+4]
+		d0, d1, d2, d3 := float64(xs[0])-mean, float64(xs[1])-mean, float64(xs[2])-mean, float64(xs[3])-mean
+		s0 += d0 * d0
+		s1 += d1 * d1
+		s2 += d2 * d2
+		s3 += d3 * d3
+	}
+	for ; i < n; i++ {
+		d := float64(x[i]) - mean
+		s0 += d * d
+	}
+	inv := 1 / math.Sqrt(((s0+s1)+(s2+s3))/float64(n)+eps)
+	switch {
+	case w == nil:
+		for i, v := range x {
+			y[i] = float32((float64(v) - mean) * inv)
+		}
+	case offset:
+		w = w[:n]
+		for i, v := range x {
+			y[i] = float32((float64(v)-mean)*inv) * (1 + w[i])
+		}
+	default:
+		w = w[:n]
+		for i, v := range x {
+			y[i] = float32((float64(v)-mean)*inv) * w[i]
+		}
 	}
 }
