@@ -194,11 +194,31 @@ func convStep[F Float](y, x, buf, w, bias []F) {
 	k := len(buf) / c
 	copy(buf, buf[c:])
 	copy(buf[(k-1)*c:], x)
+	if y32, ok := any(y).([]float32); ok && k == 4 {
+		conv4(y32, any(buf).([]float32), any(w).([]float32), any(bias).([]float32))
+		return
+	}
 	for ch := 0; ch < c; ch++ {
 		s := bias[ch]
 		for j := 0; j < k; j++ {
 			s += buf[j*c+ch] * w[ch*k+j]
 		}
+		y[ch] = s
+	}
+}
+
+// conv4 is convStep's sums for four taps in float32, the same operations in
+// the same order, from four contiguous rows of buf.
+func conv4(y, buf, w, bias []float32) {
+	c := len(y)
+	b0, b1, b2, b3 := buf[:c], buf[c:2*c], buf[2*c:3*c], buf[3*c:4*c]
+	w, bias = w[:4*c], bias[:c]
+	for ch := range y {
+		ws := w[4*ch : 4*ch+4 : 4*ch+4]
+		s := bias[ch] + b0[ch]*ws[0]
+		s += b1[ch] * ws[1]
+		s += b2[ch] * ws[2]
+		s += b3[ch] * ws[3]
 		y[ch] = s
 	}
 }
