@@ -14,6 +14,7 @@ import (
 // s·(s + 2·dk + 2·dv + 2) scratch values.
 func parallelBlocked(hd *mlstmHead[float32], s int, ws *arena[float32]) {
 	dk, dv := hd.q.width, hd.v.width
+	defer ws.release(ws.mark()) // the next head reuses this scratch
 	q, k := ws.take(s*dk), ws.take(s*dk)
 	vt, h := ws.take(dv*s), ws.take(s*dv) // vt is Vᵀ (dv × s)
 	c := ws.take(s * s)

@@ -273,7 +273,9 @@ func (m *Model[F]) run(st *State[F], tokens []int, logits []F, f form) {
 		m.embedRow(x[t*d:(t+1)*d], tok)
 	}
 	m.emit("embedding", x, s, d)
+	blockScratch := ws.mark() // each block's scratch is the next one's
 	for i := range st.blocks {
+		ws.release(blockScratch)
 		switch {
 		case c.Family == FamilyLarge:
 			m.largeBlock(i, x, s, &st.blocks[i], ws, f)

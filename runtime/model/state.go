@@ -210,23 +210,37 @@ func elemSize[F Float]() int {
 
 // arena hands out scratch slices for one forward call. When a call needs
 // more than it holds, it allocates and grows at the next reset, so after a
-// warm-up call of the same size nothing is allocated.
+// warm-up call of the same size nothing is allocated. mark and release
+// hand a block's scratch back for the next block, so a long sequence's
+// working set stays the size of one block's, not of all of them.
 type arena[F Float] struct {
-	buf   []F
-	off   int
-	total int
+	buf  []F
+	off  int // next free element of buf
+	virt int // the offset had every take fit in buf
+	peak int // the largest virt of this call: the size to grow to
 }
 
+// arenaMark is a position of an arena to go back to.
+type arenaMark struct{ off, virt int }
+
 func (a *arena[F]) reset() {
-	if a.total > len(a.buf) {
-		a.buf = make([]F, a.total)
+	if a.peak > len(a.buf) {
+		a.buf = make([]F, a.peak)
 	}
-	a.off, a.total = 0, 0
+	a.off, a.virt, a.peak = 0, 0, 0
 }
+
+// mark returns the current position.
+func (a *arena[F]) mark() arenaMark { return arenaMark{a.off, a.virt} }
+
+// release gives back everything taken since m: those slices must not be
+// used again.
+func (a *arena[F]) release(m arenaMark) { a.off, a.virt = m.off, m.virt }
 
 // take returns n zeroed elements.
 func (a *arena[F]) take(n int) []F {
-	a.total += n
+	a.virt += n
+	a.peak = max(a.peak, a.virt)
 	if a.off+n > len(a.buf) {
 		return make([]F, n)
 	}
